@@ -1,0 +1,75 @@
+"""The per-request record: written by the locustfile, read by the metrics.
+
+One CSV row per request. Times are kept unrounded: ``start`` is the wall-clock send time in
+seconds since the epoch, ``latency_ms`` the client-measured response time. The server columns
+come from the site's response headers and are empty when the server did not answer.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Record:
+    start: float
+    latency_ms: float
+    status: int
+    size: int
+    error: str = ""
+    worker_pid: int | None = None
+    thread_id: int | None = None
+    view_start: float | None = None
+    view_ms: float | None = None
+
+    @property
+    def end(self) -> float:
+        return self.start + self.latency_ms / 1000
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+COLUMNS = [f.name for f in fields(Record)]
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def _float_or_none(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def _parse(row: dict[str, str]) -> Record:
+    return Record(
+        start=float(row["start"]),
+        latency_ms=float(row["latency_ms"]),
+        status=int(row["status"]),
+        size=int(row["size"]),
+        error=row["error"],
+        worker_pid=_int_or_none(row["worker_pid"]),
+        thread_id=_int_or_none(row["thread_id"]),
+        view_start=_float_or_none(row["view_start"]),
+        view_ms=_float_or_none(row["view_ms"]),
+    )
+
+
+def write(path: Path, records: Iterable[Record]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for record in records:
+            writer.writerow(["" if value is None else value for value in astuple(record)])
+
+
+def read(path: Path) -> list[Record]:
+    with path.open(newline="") as f:
+        return [_parse(row) for row in csv.DictReader(f)]
+
+
+def read_all(paths: Iterable[Path]) -> Iterator[Record]:
+    for path in paths:
+        yield from read(path)

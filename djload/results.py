@@ -1,0 +1,110 @@
+"""The results folder: one per run, built under a temporary name, never overwriting another.
+
+Each scenario's entry in summary.json carries the metadata needed to trust or repeat it.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import time
+from datetime import datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+from djload.scenario import ROOT
+
+RESULTS_DIR = ROOT / "results"
+PACKAGES = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload")
+
+
+class ResultsError(Exception):
+    """The results folder cannot be used (it exists already, or cannot be written)."""
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib_metadata.version(package)
+    except importlib_metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git_revision() -> str:
+    try:
+        revision = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return revision + ("-dirty" if dirty else "")
+
+
+def machine_metadata() -> dict[str, Any]:
+    """Facts about this machine and software that hold for every scenario of a run."""
+    return {
+        "python": platform.python_version(),
+        "versions": {package: _version(package) for package in PACKAGES},
+        "platform": platform.platform(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_available": len(os.sched_getaffinity(0)),
+        "git_revision": git_revision(),
+    }
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class RunFolder:
+    """A results folder written as ``.NAME.partial`` beside its final name and renamed at the end."""
+
+    def __init__(self, final: Path) -> None:
+        if final.exists():
+            raise ResultsError(f"{final}: results folder exists already; results are never overwritten")
+        self.final = final
+        self.path = final.parent / f".{final.name}.partial"
+        try:
+            self.path.mkdir(parents=True)
+        except OSError as exc:
+            raise ResultsError(f"{self.path}: cannot create results folder: {exc.strerror}") from None
+
+    @classmethod
+    def new(cls, label: str, base: Path = RESULTS_DIR) -> "RunFolder":
+        stamp = time.strftime("%Y-%m-%dT%H-%M-%S")
+        for n in range(1, 1000):
+            final = base / (f"{stamp}-{label}" if n == 1 else f"{stamp}-{label}-{n}")
+            if not final.exists() and not (final.parent / f".{final.name}.partial").exists():
+                return cls(final)
+        raise ResultsError(f"{base}: no free results folder name for {stamp}-{label}")
+
+    def scenario_dir(self, name: str) -> Path:
+        path = self.path / name
+        path.mkdir()
+        return path
+
+    def finish(self) -> Path:
+        os.replace(self.path, self.final)
+        return self.final
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: a reader sees the old file or the whole new one, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)

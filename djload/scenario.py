@@ -1,0 +1,302 @@
+"""Scenario files (YAML) → validated, frozen Scenario objects.
+
+Every problem in a file is reported, one line each, as ``file:line: field: what is wrong``, so a
+person can fix them all in one go.
+"""
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_URLS = ROOT / "site" / "django_adjango" / "urls.py"
+
+
+class ScenarioError(Exception):
+    """One or more problems in scenario files; ``problems`` holds one line for each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Server:
+    mode: str
+    workers: int = 1
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def url_path(self) -> str:
+        if not self.query:
+            return self.path
+        return self.path + "?" + "&".join(f"{key}={value}" for key, value in self.query)
+
+
+@dataclass(frozen=True)
+class Swarm:
+    users: int
+    requests_per_user: int = 1
+    spawn_rate: float = 0.0  # 0 means all users at once
+    timeout_s: float = 60.0
+
+    @property
+    def total_requests(self) -> int:
+        return self.users * self.requests_per_user
+
+    @property
+    def effective_spawn_rate(self) -> float:
+        return self.spawn_rate or float(self.users)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    server: Server
+    endpoint: Endpoint
+    swarm: Swarm
+    sleep: float = 2.0
+    description: str = ""
+    expected: dict[str, float] = field(default_factory=dict)
+    source: str = ""
+
+
+def site_endpoints() -> list[str]:
+    """The site's URL paths, read from its urls.py so that the list lives in one place."""
+    return ["/" + route for route in re.findall(r'path\("([^"]*)"', SITE_URLS.read_text())]
+
+
+EXPECTED_KEYS = (
+    "completed_requests",
+    "total_errors",
+    "total_time_s",
+    "mean_latency_ms",
+    "effective_rps",
+)
+
+
+class _Map(dict[str, Any]):
+    """A YAML mapping that remembers the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    mapping = _Map()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", dict: "a mapping", bool: "true or false"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return names.get(kinds[0], kinds[0].__name__)
+
+
+class _Checker:
+    """Collects problems while reading one file's mappings."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def problem(self, line: int, where: str, text: str) -> None:
+        self.problems.append(f"{self.source}:{line}: {where}: {text}")
+
+    def mapping(self, value: Any, line: int, where: str) -> _Map | None:
+        if isinstance(value, _Map):
+            return value
+        self.problem(line, where, f"must be a mapping, got {value!r}")
+        return None
+
+    def known_keys(self, mapping: _Map, allowed: Iterable[str], prefix: str) -> None:
+        allowed = list(allowed)
+        for key in mapping:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+            self.problem(mapping.key_lines[key], f"{prefix}{key}", f"unknown key; {hint}")
+
+    def get(
+        self,
+        mapping: _Map,
+        key: str,
+        kind: type,
+        prefix: str = "",
+        *,
+        default: Any = ...,
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
+        where = prefix + key
+        if key not in mapping:
+            if default is ...:
+                self.problem(mapping.line, where, f"missing; it must be {_type_name(kind)}")
+            return None if default is ... else default
+        value = mapping[key]
+        line = mapping.key_lines[key]
+        # YAML reads 2 as an int; a float field takes it, but no field takes a bool as a number.
+        accepted = (int, float) if kind is float else (kind,)
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, accepted):
+            self.problem(line, where, f"must be {_type_name(kind)}, got {value!r}")
+            return None
+        if kind is float:
+            value = float(mapping[key])
+        message = check(value) if check else None
+        if message:
+            self.problem(line, where, message)
+            return None
+        return value
+
+
+def _at_least(low: float) -> Callable[[Any], str | None]:
+    return lambda value: None if value >= low else f"must be at least {low:g}, got {value!r}"
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else f"must be greater than 0, got {value!r}"
+
+
+def _one_of(choices: list[str]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value in choices:
+            return None
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(choices)
+        return f"unknown value {value!r}; {hint}"
+
+    return check
+
+
+def _parse(data: _Map, source: str) -> Scenario:
+    from djload.servers import MODES  # the table of server modes is the one list of valid names
+
+    c = _Checker(source)
+    c.known_keys(data, ("name", "description", "server", "endpoint", "sleep", "swarm", "expected"), "")
+    name = c.get(data, "name", str, default=Path(source).stem, check=lambda v: None if v else "must not be empty")
+    description = c.get(data, "description", str, default="")
+    sleep = c.get(data, "sleep", float, default=2.0, check=_at_least(0))
+
+    server = None
+    server_map = c.mapping(data.get("server"), data.key_lines.get("server", data.line), "server")
+    if server_map is not None:
+        c.known_keys(server_map, ("mode", "workers", "threads"), "server.")
+        server = Server(
+            mode=c.get(server_map, "mode", str, "server.", check=_one_of(sorted(MODES))),
+            workers=c.get(server_map, "workers", int, "server.", default=1, check=_at_least(1)),
+            threads=c.get(server_map, "threads", int, "server.", default=1, check=_at_least(1)),
+        )
+
+    endpoint = None
+    endpoint_map = c.mapping(data.get("endpoint"), data.key_lines.get("endpoint", data.line), "endpoint")
+    if endpoint_map is not None:
+        c.known_keys(endpoint_map, ("path", "query"), "endpoint.")
+        path = c.get(endpoint_map, "path", str, "endpoint.", check=_one_of(site_endpoints()))
+        query = c.get(endpoint_map, "query", dict, "endpoint.", default={})
+        endpoint = Endpoint(path=path, query=tuple((str(k), str(v)) for k, v in (query or {}).items()))
+
+    swarm = None
+    swarm_map = c.mapping(data.get("swarm"), data.key_lines.get("swarm", data.line), "swarm")
+    if swarm_map is not None:
+        c.known_keys(swarm_map, ("users", "requests_per_user", "spawn_rate", "timeout"), "swarm.")
+        swarm = Swarm(
+            users=c.get(swarm_map, "users", int, "swarm.", check=_at_least(1)),
+            requests_per_user=c.get(swarm_map, "requests_per_user", int, "swarm.", default=1, check=_at_least(1)),
+            spawn_rate=c.get(swarm_map, "spawn_rate", float, "swarm.", default=0.0, check=_at_least(0)),
+            timeout_s=c.get(swarm_map, "timeout", float, "swarm.", default=60.0, check=_positive),
+        )
+
+    expected: dict[str, float] = {}
+    if "expected" in data:
+        expected_map = c.mapping(data["expected"], data.key_lines["expected"], "expected")
+        if expected_map is not None:
+            c.known_keys(expected_map, EXPECTED_KEYS, "expected.")
+            for key in expected_map:
+                if key in EXPECTED_KEYS:
+                    expected[key] = c.get(expected_map, key, float, "expected.", check=_at_least(0))
+
+    if c.problems:
+        raise ScenarioError(c.problems)
+    assert server and endpoint and swarm
+    return Scenario(
+        name=name,
+        description=description,
+        server=server,
+        endpoint=endpoint,
+        swarm=swarm,
+        sleep=sleep,
+        expected=expected,
+        source=source,
+    )
+
+
+def load_file(path: Path) -> Scenario:
+    source = str(path)
+    try:
+        data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except OSError as exc:
+        raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
+        raise ScenarioError([f"{source}:{where}: invalid YAML: {exc.problem}"]) from None
+    if not isinstance(data, _Map):
+        raise ScenarioError([f"{source}:1: the file must hold a mapping of scenario fields"])
+    return _parse(data, source)
+
+
+def scenario_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+    return [path]
+
+
+def load(paths: Iterable[str | Path]) -> list[Scenario]:
+    """Every scenario named by files or folders; all problems of all files in one ScenarioError."""
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            problems.append(f"{path}: no such file or folder")
+            continue
+        files = scenario_files(path)
+        if not files:
+            problems.append(f"{path}: folder holds no scenario files (*.yaml)")
+        for file in files:
+            try:
+                scenarios.append(load_file(file))
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+    names = [s.name for s in scenarios]
+    for scenario in scenarios:
+        if names.count(scenario.name) > 1:
+            problems.append(f"{scenario.source}:1: name: '{scenario.name}' is used by more than one scenario")
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    return scenarios

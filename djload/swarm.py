@@ -1,0 +1,84 @@
+"""The locust command line, run as a subprocess, and the raw records it leaves behind.
+
+locust is never imported here: importing it monkey-patches this process with gevent. Every option
+is passed explicitly, locust runs in the scenario's own results folder (so no stray ./locust.conf
+or pyproject.toml is read) and LOCUST_* variables are dropped from its environment.
+"""
+
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from djload import processes, records
+from djload.scenario import ROOT, Scenario
+
+LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
+
+
+class SwarmError(Exception):
+    """locust itself failed (not the requests it made)."""
+
+
+@dataclass(frozen=True)
+class SwarmResult:
+    argv: list[str]
+    returncode: int
+    records: list[records.Record]
+
+
+def run_time_limit_s(scenario: Scenario) -> int:
+    """A backstop only: each user's requests run one after another, each bounded by the timeout."""
+    swarm = scenario.swarm
+    spawn_s = swarm.users / swarm.effective_spawn_rate
+    return math.ceil(spawn_s + swarm.requests_per_user * swarm.timeout_s + 30)
+
+
+def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
+    swarm = scenario.swarm
+    return [
+        sys.executable, "-m", "locust",
+        "--locustfile", str(LOCUSTFILE),
+        "--headless",
+        "--host", host,
+        "--users", str(swarm.users),
+        "--spawn-rate", f"{swarm.effective_spawn_rate:g}",
+        "--run-time", f"{run_time_limit_s(scenario)}s",
+        "--stop-timeout", "0",
+        "--only-summary",
+        # Failed requests are counted from the records; a non-zero exit means locust itself failed.
+        "--exit-code-on-error", "0",
+        "--loglevel", "INFO",
+        "--endpoint", scenario.endpoint.url_path,
+        "--requests-per-user", str(swarm.requests_per_user),
+        "--request-timeout", f"{swarm.timeout_s:g}",
+        "--records-dir", str(records_dir),
+    ]  # fmt: skip
+
+
+def environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith("LOCUST_")}
+
+
+def collect(records_dir: Path) -> list[records.Record]:
+    """Merge the per-process record files into one requests.csv, ordered by send time."""
+    parts = sorted(records_dir.glob("requests-*.csv"))
+    merged = sorted(records.read_all(parts), key=lambda r: r.start)
+    records.write(records_dir / "requests.csv", merged)
+    for part in parts:
+        part.unlink()
+    return merged
+
+
+def run(scenario: Scenario, host: str, out_dir: Path) -> SwarmResult:
+    argv = command(scenario, host, out_dir)
+    log = out_dir / "locust.log"
+    process = processes.start(argv, log, cwd=out_dir, env=environment())
+    try:
+        returncode = process.wait()
+    finally:
+        processes.stop(process)
+    if returncode != 0:
+        raise SwarmError(f"locust exited with code {returncode}\n{processes.tail(log)}")
+    return SwarmResult(argv, returncode, collect(out_dir))

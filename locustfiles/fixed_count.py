@@ -1,0 +1,100 @@
+"""A fixed-count swarm, like the talk's `loadtest -n 10 -k URL`.
+
+All users wait until every one of them is spawned, then each makes exactly --requests-per-user
+requests to --endpoint and stops; when the last user is done the run ends by itself. Locust's core
+has no request count, hence the start barrier and StopUser.
+
+Every request is kept as a raw record (send time, unrounded latency, status, size, error, and the
+site's X-Worker-Pid/X-Thread-Id/X-View-* headers) and written to --records-dir when the test stops.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from locust import HttpUser, events, task
+from locust.env import Environment
+from locust.exception import StopUser
+
+from djload import records
+
+all_spawned = Event()
+recorded: list[records.Record] = []
+
+
+@events.init_command_line_parser.add_listener
+def add_arguments(parser: Any) -> None:
+    parser.add_argument("--endpoint", default="/async/non-blocking/", include_in_web_ui=True,
+                        help="Path (and query) every request goes to")  # fmt: skip
+    parser.add_argument("--requests-per-user", type=int, default=1, include_in_web_ui=True,
+                        help="Requests each user makes before it stops")  # fmt: skip
+    parser.add_argument("--request-timeout", type=float, default=60.0, include_in_web_ui=False,
+                        help="Seconds before a request counts as failed")  # fmt: skip
+    parser.add_argument("--records-dir", default="", include_in_web_ui=False,
+                        help="Folder for the raw per-request records")  # fmt: skip
+
+
+def _header(response: Any, name: str) -> str:
+    return response.headers.get(name, "") if response is not None else ""
+
+
+@events.request.add_listener
+def record(start_time: float, response_time: float, response_length: int, response: Any,
+           exception: BaseException | None, **_: Any) -> None:  # fmt: skip
+    pid, thread, view_start, view_ms = (
+        _header(response, h) for h in ("X-Worker-Pid", "X-Thread-Id", "X-View-Start", "X-View-Ms")
+    )
+    recorded.append(
+        records.Record(
+            start=start_time,
+            latency_ms=response_time,
+            status=getattr(response, "status_code", 0) or 0,
+            size=response_length or 0,
+            error=" ".join(f"{type(exception).__name__}: {exception}".split()) if exception else "",
+            worker_pid=int(pid) if pid else None,
+            thread_id=int(thread) if thread else None,
+            view_start=float(view_start) if view_start else None,
+            view_ms=float(view_ms) if view_ms else None,
+        )
+    )
+
+
+@events.test_start.add_listener
+def start(environment: Environment, **_: Any) -> None:
+    all_spawned.clear()
+    recorded.clear()
+    gevent.spawn(_end_when_all_done, environment)
+
+
+@events.spawning_complete.add_listener
+def release(user_count: int, **_: Any) -> None:
+    all_spawned.set()
+
+
+@events.test_stop.add_listener
+def save(environment: Environment, **_: Any) -> None:
+    records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
+    if records_dir:
+        # One file per process, so that every worker of a distributed run keeps its own.
+        records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded)
+
+
+def _end_when_all_done(environment: Environment) -> None:
+    runner = environment.runner
+    assert runner is not None
+    all_spawned.wait()
+    while runner.user_count > 0:
+        gevent.sleep(0.01)
+    runner.quit()
+
+
+class FixedCountUser(HttpUser):
+    @task
+    def make_requests(self) -> None:
+        options = self.environment.parsed_options
+        all_spawned.wait()
+        for _ in range(options.requests_per_user):
+            self.client.get(options.endpoint, name=options.endpoint, timeout=options.request_timeout)
+        raise StopUser()

@@ -1,0 +1,84 @@
+"""End to end: the djload command with real servers and a real locust subprocess, short sleeps."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ScenarioFactory
+
+SLEEP = 0.2
+SUMMARY_KEYS = {
+    "scenario",
+    "server_mode",
+    "endpoint",
+    "completed_requests",
+    "total_errors",
+    "total_time_s",
+    "mean_latency_ms",
+    "effective_rps",
+}
+
+
+def djload(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "djload.cli", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+
+
+def run_one(scenario: Path, out: Path) -> dict[str, Any]:
+    done = djload("run", scenario, "--out", out)
+    assert done.returncode == 0, done.stderr + done.stdout
+    (result,) = json.loads((out / "summary.json").read_text())
+    assert set(result) >= SUMMARY_KEYS
+    return dict(result)
+
+
+def test_asgi_async_overlaps_all_sleeps(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    result = run_one(scenario_file(), tmp_path / "out")
+    assert (result["completed_requests"], result["total_errors"], result["status"]) == (10, 0, "completed")
+    assert result["total_time_s"] < 2 * SLEEP
+    assert result["mean_latency_ms"] >= SLEEP * 1000
+    folder = tmp_path / "out" / "short"
+    assert len((folder / "requests.csv").read_text().splitlines()) == 11
+    assert (folder / "server.log").read_text().count("resuming async - Running in thread:") == 10
+    assert "locust" in (folder / "command-lines.txt").read_text()
+    assert result["metadata"]["versions"]["locust"]
+
+
+def test_wsgi_one_worker_serialises(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    path = scenario_file(server={"mode": "wsgi", "workers": 1}, endpoint={"path": "/sync/blocking/"})
+    result = run_one(path, tmp_path / "out")
+    assert (result["completed_requests"], result["total_errors"]) == (10, 0)
+    assert result["total_time_s"] >= 0.9 * 10 * SLEEP
+    assert result["mean_latency_ms"] == pytest.approx(5.5 * SLEEP * 1000, rel=0.15)
+    assert "talk" not in djload("run", path, "--out", tmp_path / "again").stdout
+
+
+def test_prints_the_talks_numbers_beside(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    path = scenario_file(expected={"total_time_s": 2.037, "mean_latency_ms": 2024.5, "effective_rps": 5})
+    done = djload("run", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    talk_line = next(line for line in done.stdout.splitlines() if " talk " in line)
+    assert "2.037 s" in talk_line and "2024.5 ms" in talk_line
+
+
+def test_existing_results_folder_is_never_overwritten(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("[]")
+    done = djload("run", scenario_file(), "--out", out)
+    assert done.returncode == 2
+    assert "exists already" in done.stderr
+    assert (out / "summary.json").read_text() == "[]"
+
+
+def test_bad_scenario_exits_2_without_results(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    done = djload("run", scenario_file(server={"mode": "nope"}), "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "server.mode: unknown value 'nope'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

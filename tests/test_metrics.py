@@ -1,0 +1,57 @@
+import pytest
+
+from djload.metrics import effective_rps, percentile, summarize, total_time_s
+from djload.records import Record
+
+
+def rec(start: float, latency_ms: float, error: str = "") -> Record:
+    return Record(start=start, latency_ms=latency_ms, status=0 if error else 200, size=13, error=error)
+
+
+def test_serialised_run_has_the_slide_shape() -> None:
+    # One worker, ten 2 s requests sent at once: request k finishes at 2k seconds.
+    records = [rec(100.0, 2000.0 * k) for k in range(1, 11)]
+    summary = summarize(records)
+    assert summary["completed_requests"] == 10
+    assert summary["total_errors"] == 0
+    assert summary["total_time_s"] == pytest.approx(20.0)
+    assert summary["mean_latency_ms"] == pytest.approx(11000.0)
+    assert summary["effective_rps"] == 0.5
+    assert summary["min_ms"] == 2000.0
+    assert summary["max_ms"] == 20000.0
+
+
+def test_total_time_runs_from_first_send_to_last_response() -> None:
+    records = [rec(10.0, 500.0), rec(10.2, 2000.0), rec(11.0, 100.0)]
+    assert total_time_s(records) == pytest.approx(2.2)
+
+
+def test_errors_are_completed_requests_that_failed() -> None:
+    summary = summarize([rec(0.0, 5.0), rec(0.0, 7.0, error="ConnectionError: refused")])
+    assert summary["completed_requests"] == 2
+    assert summary["total_errors"] == 1
+
+
+def test_mean_latency_is_unrounded() -> None:
+    assert summarize([rec(0.0, 2024.25), rec(0.0, 2024.5)])["mean_latency_ms"] == 2024.375
+
+
+def test_effective_rps_keeps_two_decimals_where_the_slide_rounds_to_zero() -> None:
+    assert effective_rps(10, 20.076) == 0.5
+    assert effective_rps(10, 2.037) == 4.91
+    assert effective_rps(0, 0.0) == 0.0
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile(values, 99) == pytest.approx(99.01)
+    assert percentile(values, 100) == 100.0
+    assert percentile([7.0], 90) == 7.0
+
+
+def test_no_records_gives_no_latency() -> None:
+    summary = summarize([])
+    assert summary["completed_requests"] == 0
+    assert summary["mean_latency_ms"] is None
+    assert summary["p99_ms"] is None
