@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -33,6 +34,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="djload", description="Load-test the talk's Django site under WSGI and ASGI server modes.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -40,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run scenarios headless and print the slide's table")
     run.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder of them")
     run.add_argument("--out", type=Path, help="results folder to create (default: a new one under results/)")
+    run.add_argument(
+        "--workers", type=_positive_int, metavar="N",
+        help="locust processes for every scenario, overriding swarm.processes: N > 1 is a master and N workers",
+    )  # fmt: skip
 
     serve = commands.add_parser("serve", help="boot the site as a scenario says and serve until Ctrl-C")
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
@@ -59,6 +70,7 @@ def _entry(scenario: Scenario, started: str) -> dict[str, Any]:
         "sleep_s": scenario.sleep,
         "users": scenario.swarm.users,
         "requests_per_user": scenario.swarm.requests_per_user,
+        "locust_processes": scenario.swarm.processes,
         "expected_requests": scenario.swarm.total_requests,
         "expected": scenario.expected,
         "started_at": started,
@@ -87,8 +99,20 @@ def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any]) -> No
         entry["status"] = "completed"
 
 
+def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
+    """--workers N: the same scenarios, each swarmed by N locust processes."""
+    too_few = [s for s in scenarios if s.swarm.users < processes]
+    if too_few:
+        raise ScenarioError(
+            [f"{s.source}: swarm.users is {s.swarm.users}, fewer than --workers {processes}" for s in too_few]
+        )
+    return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     scenarios = load(args.paths)
+    if args.workers:
+        scenarios = with_processes(scenarios, args.workers)
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     machine = machine_metadata()

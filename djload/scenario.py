@@ -50,6 +50,7 @@ class Swarm:
     requests_per_user: int = 1
     spawn_rate: float = 0.0  # 0 means all users at once
     timeout_s: float = 60.0
+    processes: int = 1  # load-generating processes: 1 is Locust's local runner, N > 1 a master and N workers
 
     @property
     def total_requests(self) -> int:
@@ -223,13 +224,17 @@ def _parse(data: _Map, source: str) -> Scenario:
     swarm = None
     swarm_map = c.mapping(data.get("swarm"), data.key_lines.get("swarm", data.line), "swarm")
     if swarm_map is not None:
-        c.known_keys(swarm_map, ("users", "requests_per_user", "spawn_rate", "timeout"), "swarm.")
+        c.known_keys(swarm_map, ("users", "requests_per_user", "spawn_rate", "timeout", "processes"), "swarm.")
         swarm = Swarm(
             users=c.get(swarm_map, "users", int, "swarm.", check=_at_least(1)),
             requests_per_user=c.get(swarm_map, "requests_per_user", int, "swarm.", default=1, check=_at_least(1)),
             spawn_rate=c.get(swarm_map, "spawn_rate", float, "swarm.", default=0.0, check=_at_least(0)),
             timeout_s=c.get(swarm_map, "timeout", float, "swarm.", default=60.0, check=_positive),
+            processes=c.get(swarm_map, "processes", int, "swarm.", default=1, check=_at_least(1)),
         )
+        if swarm.users and swarm.processes and swarm.processes > swarm.users:
+            line = swarm_map.key_lines["processes"]
+            c.problem(line, "swarm.processes", f"must be at most swarm.users ({swarm.users}), got {swarm.processes}")
 
     expected: dict[str, float] = {}
     if "expected" in data:

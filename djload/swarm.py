@@ -15,6 +15,9 @@ from djload import processes, records
 from djload.scenario import ROOT, Scenario
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
+# Seconds the master may wait for every worker to report its users before it releases the start
+# barrier; it releases as soon as all have reported, so this bound only matters if a worker hangs.
+WORKERS_REPORT_WAIT_S = 60
 
 
 class SwarmError(Exception):
@@ -33,6 +36,15 @@ def run_time_limit_s(scenario: Scenario) -> int:
     swarm = scenario.swarm
     spawn_s = swarm.users / swarm.effective_spawn_rate
     return math.ceil(spawn_s + swarm.requests_per_user * swarm.timeout_s + 30)
+
+
+def distribution(processes: int) -> list[str]:
+    """One process runs Locust's local runner; N > 1 run a real master and N forked workers.
+
+    Locust's own --processes forks the workers from the master: one command, one process group to
+    stop, and the master gets the workers' records over Locust's own channel (see the locustfile).
+    """
+    return ["--processes", str(processes)] if processes > 1 else []
 
 
 def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
@@ -54,11 +66,15 @@ def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
         "--requests-per-user", str(swarm.requests_per_user),
         "--request-timeout", f"{swarm.timeout_s:g}",
         "--records-dir", str(records_dir),
+        *distribution(swarm.processes),
     ]  # fmt: skip
 
 
 def environment() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith("LOCUST_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LOCUST_")}
+    # Not a command-line option in Locust: the master's wait for the workers' user reports.
+    env["LOCUST_WAIT_FOR_WORKERS_REPORT_AFTER_RAMP_UP"] = str(WORKERS_REPORT_WAIT_S)
+    return env
 
 
 def collect(records_dir: Path) -> list[records.Record]:

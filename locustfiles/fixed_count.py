@@ -6,9 +6,15 @@ has no request count, hence the start barrier and StopUser.
 
 Every request is kept as a raw record (send time, unrounded latency, status, size, error, and the
 site's X-Worker-Pid/X-Thread-Id/X-View-* headers) and written to --records-dir when the test stops.
+
+Distributed (a master and worker processes, local or in other containers): the master releases the
+barrier on every worker at once (Locust forwards its spawning_complete to the workers); each worker
+sends its records to the master when its own users are done, and the master ends the run when every
+worker is done and writes all the records.
 """
 
 import os
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +23,13 @@ from gevent.event import Event
 from locust import HttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
+from locust.runners import MasterRunner, WorkerRunner
 
 from djload import records
 
 all_spawned = Event()
 recorded: list[records.Record] = []
+workers_done: set[str] = set()  # on a master: the workers whose users are all done
 
 
 @events.init_command_line_parser.add_listener
@@ -61,11 +69,19 @@ def record(start_time: float, response_time: float, response_length: int, respon
     )
 
 
+@events.init.add_listener
+def on_init(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message("djload_done", worker_done)
+
+
 @events.test_start.add_listener
 def start(environment: Environment, **_: Any) -> None:
     all_spawned.clear()
     recorded.clear()
-    gevent.spawn(_end_when_all_done, environment)
+    workers_done.clear()
+    if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
+        gevent.spawn(_end_when_all_done, environment)
 
 
 @events.spawning_complete.add_listener
@@ -76,8 +92,7 @@ def release(user_count: int, **_: Any) -> None:
 @events.test_stop.add_listener
 def save(environment: Environment, **_: Any) -> None:
     records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
-    if records_dir:
-        # One file per process, so that every worker of a distributed run keeps its own.
+    if records_dir and not isinstance(environment.runner, WorkerRunner):
         records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded)
 
 
@@ -87,7 +102,30 @@ def _end_when_all_done(environment: Environment) -> None:
     all_spawned.wait()
     while runner.user_count > 0:
         gevent.sleep(0.01)
-    runner.quit()
+    if isinstance(runner, WorkerRunner):
+        # A worker does not quit by itself: the master would hand its users to the other workers.
+        runner.send_message("djload_done", {"records": [astuple(r) for r in recorded]})
+    else:
+        _end(environment)
+
+
+def worker_done(environment: Environment, msg: Any, **_: Any) -> None:
+    recorded.extend(records.Record(*row) for row in msg.data["records"])
+    workers_done.add(msg.node_id)
+    runner = environment.runner
+    assert isinstance(runner, MasterRunner)
+    if len(workers_done) >= runner.worker_count:
+        gevent.spawn(_end, environment)  # not in this handler: quit() kills the greenlet that runs it
+
+
+def _end(environment: Environment) -> None:
+    runner = environment.runner
+    assert runner is not None
+    options = environment.parsed_options
+    if options is None or options.headless:
+        runner.quit()
+    else:
+        runner.stop()  # the web UI stays up for the next run
 
 
 class FixedCountUser(HttpUser):

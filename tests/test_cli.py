@@ -29,8 +29,8 @@ def djload(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_one(scenario: Path, out: Path) -> dict[str, Any]:
-    done = djload("run", scenario, "--out", out)
+def run_one(scenario: Path, out: Path, *options: str) -> dict[str, Any]:
+    done = djload("run", scenario, "--out", out, *options)
     assert done.returncode == 0, done.stderr + done.stdout
     (result,) = json.loads((out / "summary.json").read_text())
     assert set(result) >= SUMMARY_KEYS

@@ -1,0 +1,52 @@
+"""The swarm across processes: a real Locust master with worker processes keeps the exact count."""
+
+from pathlib import Path
+
+import pytest
+
+from djload import swarm
+from djload.scenario import ScenarioError, load_file
+from tests.conftest import ScenarioFactory
+from tests.test_cli import SLEEP, djload, run_one
+
+
+def test_one_process_is_locusts_local_runner(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    scenario = load_file(scenario_file())
+    assert scenario.swarm.processes == 1
+    assert "--processes" not in swarm.command(scenario, "http://127.0.0.1:1", tmp_path)
+
+
+def test_processes_above_users_is_bad_input(scenario_file: ScenarioFactory) -> None:
+    with pytest.raises(ScenarioError, match=r"swarm.processes: must be at most swarm.users \(2\), got 3"):
+        load_file(scenario_file(swarm={"users": 2, "processes": 3}))
+
+
+def test_asgi_two_workers_same_count_and_overlap(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    result = run_one(scenario_file(), tmp_path / "out", "--workers", "2")
+    assert (result["completed_requests"], result["total_errors"], result["locust_processes"]) == (10, 0, 2)
+    assert result["total_time_s"] < 2 * SLEEP
+    assert result["mean_latency_ms"] >= SLEEP * 1000
+    folder = tmp_path / "out" / "short"
+    assert "--processes 2" in (folder / "command-lines.txt").read_text()
+    log = (folder / "locust.log").read_text()
+    assert "2 workers connected" in log and "to 2 ready workers" in log
+    assert len((folder / "requests.csv").read_text().splitlines()) == 11
+    assert not list(folder.glob("requests-*.csv"))
+
+
+def test_wsgi_two_workers_still_serialise(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    path = scenario_file(
+        server={"mode": "wsgi", "workers": 1},
+        endpoint={"path": "/sync/blocking/"},
+        swarm={"users": 10, "requests_per_user": 2, "processes": 2},
+    )
+    result = run_one(path, tmp_path / "out")
+    assert (result["completed_requests"], result["total_errors"], result["locust_processes"]) == (20, 0, 2)
+    assert result["total_time_s"] >= 0.9 * 20 * SLEEP
+
+
+def test_more_workers_than_users_is_bad_input(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    done = djload("run", scenario_file(swarm={"users": 2}), "--workers", "3", "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "fewer than --workers 3" in done.stderr
+    assert not (tmp_path / "out").exists()
