@@ -4,12 +4,15 @@ Each mode's command line is built here and nowhere else. The server runs in its 
 so that stopping it stops gunicorn's master and every worker it forked.
 """
 
+import ipaddress
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,19 +52,62 @@ class BootError(Exception):
     """The server exited or never answered /health/; the message ends with its last log lines."""
 
 
-def command(server: Server, port: int, access_log: Path) -> list[str]:
+class TargetError(Exception):
+    """A URL or address djload must not send load to or serve on without --allow-remote."""
+
+
+def _is_loopback(host: str) -> bool:
+    # Names are not resolved: a look-up would itself be traffic, and DNS may say anything.
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def check_target(url: str, allow_remote: bool = False) -> str:
+    """The one gate before djload sends load to or binds a server on url; returns url unchanged.
+
+    Only loopback addresses (127.0.0.0/8, ::1, localhost) pass unless allow_remote is given: a load
+    tester must not hit someone else's site by accident. Nothing is sent and nothing is resolved.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(f"{url}: not an http:// or https:// URL with a host")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise TargetError(f"{url}: the port must be a number from 0 to 65535") from None
+    if not allow_remote and not _is_loopback(parts.hostname):
+        raise TargetError(
+            f"{url}: {parts.hostname} is not a loopback address; djload sends load only to 127.0.0.1 "
+            "unless --allow-remote is given"
+        )
+    return url
+
+
+def check_bind(host: str, port: int, allow_remote: bool = False) -> None:
+    """A server listening beyond loopback is reachable by others: the same gate as a remote target."""
+    check_target(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}", allow_remote)
+
+
+def command(server: Server, port: int, access_log: Path, host: str = HOST, site_dir: Path = SITE_DIR) -> list[str]:
     mode = MODES[server.mode]
     if server.mode == "uvicorn":
         return [
             sys.executable, "-m", "uvicorn", mode.app,
-            "--app-dir", str(SITE_DIR),
-            "--host", HOST, "--port", str(port),
+            "--app-dir", str(site_dir),
+            "--host", host, "--port", str(port),
             "--workers", str(server.workers),
         ]  # fmt: skip
     argv = [
         sys.executable, "-m", "gunicorn", mode.app,
-        "--chdir", str(SITE_DIR),
-        "--bind", f"{HOST}:{port}",
+        "--chdir", str(site_dir),
+        "--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "--workers", str(server.workers),
         "--access-logfile", str(access_log),
         "--error-logfile", "-",
@@ -76,19 +122,33 @@ def command(server: Server, port: int, access_log: Path) -> list[str]:
 
 
 def environment(scenario: Scenario) -> dict[str, str]:
-    env = dict(os.environ)
+    # Every gunicorn option is on the command line; GUNICORN_CMD_ARGS would silently add more.
+    env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
     env.update(
         DJANGO_SETTINGS_MODULE="django_adjango.settings",
         DJLOAD_SLEEP=repr(scenario.sleep),
         PYTHONUNBUFFERED="1",
+        # One key for all workers of this server (each worker imports the settings itself).
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
     )
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
+def free_port(host: str = HOST) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail at once on a busy port instead of after gunicorn's bind retries (about 5 s)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise BootError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 @dataclass
@@ -109,18 +169,28 @@ def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
     return pid in {str(process.pid)} | {str(child.pid) for child in tree}
 
 
+# An http_proxy in the environment must not carry the readiness probe off this machine.
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> float:
     """Poll /health/ until it answers 200; returns seconds taken. Raises BootError on exit or deadline."""
     started = time.monotonic()
     url = server.base_url + "/health/"
     while True:
         if server.process.poll() is not None:
-            code = server.process.returncode
-            raise BootError(f"server exited with code {code} before answering {url}\n{processes.tail(server.log)}")
+            ended = processes.describe_exit(server.process.returncode)
+            raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
+            with _NO_PROXY.open(url, timeout=1) as response:
                 if response.status == 200 and _ours(server.process, response.headers.get("X-Worker-Pid", "")):
                     return time.monotonic() - started
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            # The site is up but broken (an import error in its URLs or views, a refused host): no
+            # amount of waiting will make it answer 200.
+            time.sleep(0.2)  # let the server's log line about it reach the file
+            raise BootError(f"server answered {url} with HTTP {exc.code}\n{processes.tail(server.log)}") from None
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() - started > timeout_s:
@@ -129,15 +199,30 @@ def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> flo
 
 
 @contextmanager
-def serve(scenario: Scenario, out_dir: Path, port: int | None = None) -> Iterator[RunningServer]:
+def serve(
+    scenario: Scenario,
+    out_dir: Path,
+    port: int | None = None,
+    *,
+    host: str = HOST,
+    allow_remote: bool = False,
+    site_dir: Path = SITE_DIR,
+    ready_timeout_s: float = READY_TIMEOUT_S,
+) -> Iterator[RunningServer]:
     """Boot the site as the scenario says, wait until it answers, and always stop it afterwards."""
-    port = port or free_port()
+    check_bind(host, port or 0, allow_remote)
+    url_host = f"[{host}]" if ":" in host else host
+    if port:
+        check_port_free(host, port)
+    port = port or free_port(host)
     log = out_dir / "server.log"
-    argv = command(scenario.server, port, out_dir / "access.log")
+    argv = command(scenario.server, port, out_dir / "access.log", host, site_dir)
     process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
-    server = RunningServer(process, argv, f"http://{HOST}:{port}", log)
+    # A server bound to every interface is polled (and loaded) on loopback, where it answers too.
+    poll_host = {"0.0.0.0": HOST, "::": "[::1]"}.get(host, url_host)
+    server = RunningServer(process, argv, f"http://{poll_host}:{port}", log)
     try:
-        server.boot_s = wait_ready(server)
+        server.boot_s = wait_ready(server, ready_timeout_s)
         yield server
     finally:
         processes.stop(process)

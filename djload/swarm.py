@@ -7,17 +7,23 @@ or pyproject.toml is read) and LOCUST_* variables are dropped from its environme
 
 import math
 import os
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from djload import processes, records
 from djload.scenario import ROOT, Scenario
+from djload.servers import check_target
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 # Seconds the master may wait for every worker to report its users before it releases the start
 # barrier; it releases as soon as all have reported, so this bound only matters if a worker hangs.
 WORKERS_REPORT_WAIT_S = 60
+SERVER_GONE_GRACE_S = 2.0
+POLL_S = 0.05
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 
 class SwarmError(Exception):
@@ -71,7 +77,12 @@ def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
 
 
 def environment() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LOCUST_")}
+    # No LOCUST_* option from outside, and no proxy that would carry the load off this machine.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("LOCUST_") and key.lower() not in PROXY_VARIABLES
+    }
     # Not a command-line option in Locust: the master's wait for the workers' user reports.
     env["LOCUST_WAIT_FOR_WORKERS_REPORT_AFTER_RAMP_UP"] = str(WORKERS_REPORT_WAIT_S)
     return env
@@ -87,14 +98,34 @@ def collect(records_dir: Path) -> list[records.Record]:
     return merged
 
 
-def run(scenario: Scenario, host: str, out_dir: Path) -> SwarmResult:
+def run(
+    scenario: Scenario,
+    host: str,
+    out_dir: Path,
+    *,
+    server: subprocess.Popen[bytes] | None = None,
+    allow_remote: bool = False,
+) -> SwarmResult:
+    """Run the swarm against host; if the server process given dies, stop locust soon after.
+
+    Requests to a dead server fail at once (refused or reset), so locust usually ends by itself;
+    the grace period only bounds the wait when something keeps a connection hanging.
+    """
+    check_target(host, allow_remote)
     argv = command(scenario, host, out_dir)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
     try:
-        returncode = process.wait()
+        server_gone_at: float | None = None
+        while process.poll() is None:
+            if server_gone_at is None and server is not None and server.poll() is not None:
+                server_gone_at = time.monotonic()
+            if server_gone_at is not None and time.monotonic() - server_gone_at > SERVER_GONE_GRACE_S:
+                break
+            time.sleep(POLL_S)
     finally:
-        processes.stop(process)
-    if returncode != 0:
-        raise SwarmError(f"locust exited with code {returncode}\n{processes.tail(log)}")
+        processes.stop(process)  # SIGINT: locust still writes the records it has
+    returncode = process.returncode
+    if returncode != 0 and server_gone_at is None:
+        raise SwarmError(f"locust {processes.describe_exit(returncode)}\n{processes.tail(log)}")
     return SwarmResult(argv, returncode, collect(out_dir))

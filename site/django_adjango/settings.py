@@ -33,5 +33,7 @@ LOGGING = {
     },
     "loggers": {
         "django_adjango": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        # With DEBUG off Django would only mail a 500's traceback; the server's log must show it.
+        "django": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
     },
 }

@@ -1,0 +1,117 @@
+"""Load goes to loopback only unless --allow-remote; the site runs with DEBUG off and its own key.
+
+The refusals are checked without sending anything: no server is started for them.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from djload import servers, swarm
+from djload.scenario import load_file
+from tests.conftest import ScenarioFactory
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "http://127.0.0.2:8000/x",
+        "http://localhost:1",
+        "http://[::1]:80",
+        "https://app.localhost",
+    ],
+)
+def test_loopback_targets_pass(url: str) -> None:
+    assert servers.check_target(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://10.1.2.3:8000", "http://192.0.2.1", "http://example.com", "http://0.0.0.0:8000", "http://[2001:db8::1]:80",
+     "http://[::ffff:192.0.2.1]:80", "http://127.0.0.1.example.com"],
+)  # fmt: skip
+def test_other_targets_are_refused_unless_allowed(url: str) -> None:
+    with pytest.raises(servers.TargetError, match="is not a loopback address.*--allow-remote"):
+        servers.check_target(url)
+    assert servers.check_target(url, allow_remote=True) == url
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://127.0.0.1", "http://", "http://127.0.0.1:99999"])
+def test_malformed_targets_are_refused(url: str) -> None:
+    with pytest.raises(servers.TargetError):
+        servers.check_target(url, allow_remote=True)
+
+
+def test_the_swarm_refuses_a_remote_host_before_starting_locust(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    scenario = load_file(scenario_file())
+    with pytest.raises(servers.TargetError):
+        swarm.run(scenario, "http://192.0.2.1:8000", tmp_path)
+    assert not (tmp_path / "locust.log").exists()
+    assert not psutil.Process().children()
+
+
+def test_serve_refuses_to_bind_beyond_loopback(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "djload.cli", "serve", str(scenario_file()), "--host", "0.0.0.0"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "djload: http://0.0.0.0:0: 0.0.0.0 is not a loopback address; "
+        "djload sends load only to 127.0.0.1 unless --allow-remote is given"
+    )
+
+
+def test_site_runs_with_debug_off_and_a_key_per_run(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    scenario = load_file(scenario_file(server={"mode": "wsgi", "workers": 2}))
+    keys = []
+    for n in range(2):
+        out = tmp_path / str(n)
+        out.mkdir()
+        with servers.serve(scenario, out) as server:
+            workers = psutil.Process(server.process.pid).children()
+            environments = [server.process.pid] + [w.pid for w in workers]
+            run_keys = {psutil.Process(pid).environ()["DJANGO_SECRET_KEY"] for pid in environments}
+            assert len(run_keys) == 1  # every worker signs with the same key
+            keys.append(run_keys.pop())
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(server.base_url + "/no-such-page/", timeout=10)
+            body = caught.value.read().decode()
+            caught.value.close()
+            assert caught.value.code == 404
+            assert "DEBUG = True" not in body and "URLconf" not in body  # Django's debug page says both
+    assert keys[0] != keys[1] and len(keys[0]) >= 50
+
+
+def test_a_given_secret_key_is_used(scenario_file: ScenarioFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "given-key")
+    assert servers.environment(load_file(scenario_file()))["DJANGO_SECRET_KEY"] == "given-key"
+
+
+def test_proxies_cannot_carry_the_load_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://192.0.2.1:3128")
+    monkeypatch.setenv("https_proxy", "http://192.0.2.1:3128")
+    monkeypatch.setenv("LOCUST_USERS", "5")
+    environment = swarm.environment()
+    assert not {"HTTP_PROXY", "https_proxy", "LOCUST_USERS"} & set(environment)
+
+
+def test_the_secret_key_is_not_written_to_the_results(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "djload.cli", "run", str(scenario_file()), "--out", str(out)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "DJANGO_SECRET_KEY": "s3cr3t-k3y"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "summary.json").read_text())[0]["status"] == "completed"
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert "s3cr3t-k3y" not in path.read_text(errors="replace"), path
