@@ -1,37 +1,51 @@
 """The djload command: argument parsing, exit codes, and the stages wired together.
 
-Exit codes: 0 every scenario completed · 1 a run failed (errors, wrong count, locust failed) ·
-2 bad input (scenario files, arguments) · 3 a server did not boot · 130 interrupted.
+Exit codes: 0 every scenario completed · 1 a run failed (errors, wrong count, server died, locust
+failed) · 2 bad input (scenario files, arguments, existing results folder, remote target) · 3 a server
+did not boot · 130 interrupted (SIGINT or SIGTERM).
 """
 
 import argparse
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
-from djload import metrics, report, servers, swarm
+from djload import metrics, processes, report, servers, swarm
+from djload.processes import Interrupted
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
 from djload.scenario import Scenario, ScenarioError, load
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-
-class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived; raised in the main thread so that every cleanup block runs."""
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
-    raise Interrupted(signal.Signals(signum).name)
+__all__ = ["Interrupted", "add_target_arguments", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        # One line, no usage block: the usage is one --help away.
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a number from 1 to 65535") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: a number from 1 to 65535")
+    return port
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """--allow-remote, for every command that serves or sends load; servers.check_target enforces it."""
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a target or bind address that is not loopback (default: 127.0.0.1 only)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -54,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="boot the site as a scenario says and serve until Ctrl-C")
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
+    serve.add_argument("--host", default=servers.HOST, help=f"address to bind (default: {servers.HOST})")
+    add_target_arguments(serve)
     return parser
 
 
@@ -88,10 +104,20 @@ def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any]) -> No
         (out_dir / "command-lines.txt").write_text(
             "server: " + " ".join(server.argv) + "\nlocust: " + " ".join(entry["locust_command"]) + "\n"
         )
-        result = swarm.run(scenario, server.base_url, out_dir)
+        try:
+            result = swarm.run(scenario, server.base_url, out_dir, server=server.process)
+        except Interrupted:
+            # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
+            entry.update(metrics.summarize(swarm.collect(out_dir)))
+            raise
+        server_exit = server.process.poll()
     entry.update(metrics.summarize(result.records))
     expected = scenario.swarm.total_requests
-    if entry["completed_requests"] != expected:
+    if server_exit is not None:
+        problem = f"server {processes.describe_exit(server_exit)} during the run"
+        entry.update(status="failed", problem=f"{problem}; {entry['completed_requests']} of {expected} recorded, "
+                     f"{entry['total_errors']} failed\n{processes.tail(server.log)}")  # fmt: skip
+    elif entry["completed_requests"] != expected:
         entry.update(status="failed", problem=f"{entry['completed_requests']} of {expected} requests recorded")
     elif entry["total_errors"]:
         entry.update(status="failed", problem=f"{entry['total_errors']} requests failed")
@@ -134,11 +160,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             if entry["status"] != "completed":
                 print(f"{scenario.name}: {entry['status']}: {entry['problem']}", file=sys.stderr)
                 code = code or EXIT_FAILED
-    except Interrupted:
+            # After each scenario, so that even a killed run leaves a whole summary of what it did.
+            write_json(folder.path / "summary.json", results)
+    except Interrupted as exc:
         code = EXIT_INTERRUPTED
+        if results and results[-1]["status"] == "interrupted":
+            results[-1]["problem"] = f"interrupted by {exc}"
+        for scenario in scenarios[len(results) :]:
+            results.append(_entry(scenario, "") | {"problem": f"not started: interrupted by {exc}"})
+        print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)
     finally:
-        write_json(folder.path / "summary.json", results)
-        final = folder.finish()
+        with processes.shielded():
+            processes.stop_all()
+            write_json(folder.path / "summary.json", results)
+            final = folder.finish(interrupted=code == EXIT_INTERRUPTED)
     print(report.table(results))
     print(f"\nresults: {final}")
     return code
@@ -146,9 +181,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     (scenario,) = load([args.scenario])
+    servers.check_bind(args.host, args.port, args.allow_remote)
     folder = RunFolder.new(f"serve-{scenario.name}")
     try:
-        with servers.serve(scenario, folder.path, port=args.port or None) as server:
+        with servers.serve(
+            scenario, folder.path, port=args.port or None, host=args.host, allow_remote=args.allow_remote
+        ) as server:
             print(f"{scenario.name}: {scenario.server.mode} serving {server.base_url}{scenario.endpoint.url_path}")
             print(f"server log: {folder.path / 'server.log'}; press Ctrl-C to stop", flush=True)
             while server.process.poll() is None:
@@ -158,13 +196,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except Interrupted:
         return EXIT_INTERRUPTED
     finally:
-        folder.finish()
+        with processes.shielded():
+            folder.finish()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    processes.install_signal_handlers()
+    try:
+        args = build_parser().parse_args(argv)
+    except Interrupted:
+        return EXIT_INTERRUPTED
+    processes.raise_fd_limit()
     try:
         if args.command == "run":
             return cmd_run(args)
@@ -173,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ResultsError as exc:
+    except (ResultsError, servers.TargetError) as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except servers.BootError as exc:
@@ -181,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BOOT
     except Interrupted:
         return EXIT_INTERRUPTED
+    finally:
+        with processes.shielded():
+            processes.stop_all()
 
 
 if __name__ == "__main__":

@@ -74,13 +74,17 @@ def now_iso() -> str:
 class RunFolder:
     """A results folder written as ``.NAME.partial`` beside its final name and renamed at the end."""
 
-    def __init__(self, final: Path) -> None:
+    def __init__(self, final: Path, *, chosen: bool = True) -> None:
         if final.exists():
             raise ResultsError(f"{final}: results folder exists already; results are never overwritten")
         self.final = final
+        self.chosen = chosen  # named by the user (--out): keep that name whatever happens
         self.path = final.parent / f".{final.name}.partial"
         try:
+            # exist_ok=False: a run started at the same moment owns its folder, never shares it.
             self.path.mkdir(parents=True)
+        except FileExistsError:
+            raise ResultsError(f"{self.path}: another run is writing this results folder") from None
         except OSError as exc:
             raise ResultsError(f"{self.path}: cannot create results folder: {exc.strerror}") from None
 
@@ -89,8 +93,12 @@ class RunFolder:
         stamp = time.strftime("%Y-%m-%dT%H-%M-%S")
         for n in range(1, 1000):
             final = base / (f"{stamp}-{label}" if n == 1 else f"{stamp}-{label}-{n}")
-            if not final.exists() and not (final.parent / f".{final.name}.partial").exists():
-                return cls(final)
+            if final.exists() or final.with_name(final.name + "-interrupted").exists():
+                continue
+            try:
+                return cls(final, chosen=False)
+            except ResultsError:
+                continue  # taken meanwhile by another run
         raise ResultsError(f"{base}: no free results folder name for {stamp}-{label}")
 
     def scenario_dir(self, name: str) -> Path:
@@ -98,9 +106,19 @@ class RunFolder:
         path.mkdir()
         return path
 
-    def finish(self) -> Path:
-        os.replace(self.path, self.final)
-        return self.final
+    def finish(self, interrupted: bool = False) -> Path:
+        """Rename to the final name; an interrupted run's own-named folder says so in its name."""
+        final = self.final
+        if interrupted and not self.chosen:
+            final = final.with_name(final.name + "-interrupted")
+        # rename() would silently replace an empty folder created meanwhile: never take its place.
+        for n in range(2, 1000):
+            if not final.exists():
+                break
+            final = self.final.with_name(f"{self.final.name}-{n}")
+        os.rename(self.path, final)
+        self.final = final
+        return final
 
 
 def write_json(path: Path, data: Any) -> None:
