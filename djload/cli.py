@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
     serve.add_argument("--host", default=servers.HOST, help=f"address to bind (default: {servers.HOST})")
     add_target_arguments(serve)
+
+    ui = commands.add_parser("ui", help="boot the site as a scenario says and open Locust's web UI for it")
+    ui.add_argument("scenario", metavar="SCENARIO", help="scenario file")
+    ui.add_argument("--web-port", type=_port, default=8089, help="port of the web UI on 127.0.0.1 (default: 8089)")
+    ui.add_argument("--out", type=Path, help="results folder to create (default: a new one under results/)")
     return parser
 
 
@@ -200,6 +205,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
             folder.finish()
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    (scenario,) = load([args.scenario])
+    folder = RunFolder(args.out) if args.out else RunFolder.new(f"ui-{scenario.name}")
+    try:
+        with servers.serve(scenario, folder.path) as server:
+            locust_argv = swarm.ui_command(scenario, server.base_url, folder.path, args.web_port)
+            (folder.path / "command-lines.txt").write_text(
+                "server: " + " ".join(server.argv) + "\nlocust: " + " ".join(locust_argv) + "\n"
+            )
+            with swarm.web_ui(scenario, server.base_url, folder.path, args.web_port) as ui:
+                print(f"{scenario.name}: {scenario.server.mode} site at {server.base_url}")
+                print(f"Locust web UI: {ui.url} (the Slide metrics tab shows the slide's numbers)")
+                print(f"each run is saved in {folder.final}/run-N; press Ctrl-C to stop", flush=True)
+                while server.process.poll() is None and ui.process.poll() is None:
+                    time.sleep(0.2)
+                if server.process.returncode is not None:
+                    print(f"server exited with code {server.process.returncode}", file=sys.stderr)
+                else:
+                    print(f"locust exited with code {ui.process.returncode}\n{processes.tail(ui.log)}", file=sys.stderr)
+                return EXIT_FAILED
+    except swarm.SwarmError as exc:
+        print(f"djload: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Interrupted:
+        return EXIT_INTERRUPTED
+    finally:
+        with processes.shielded():
+            folder.finish()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     processes.install_signal_handlers()
     try:
@@ -210,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "ui":
+            return cmd_ui(args)
         return cmd_serve(args)
     except ScenarioError as exc:
         for problem in exc.problems:

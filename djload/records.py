@@ -9,6 +9,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import TextIO
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,16 @@ def _parse(row: dict[str, str]) -> Record:
     )
 
 
+def dump(records: Iterable[Record], file: TextIO) -> None:
+    writer = csv.writer(file)
+    writer.writerow(COLUMNS)
+    for record in records:
+        writer.writerow(["" if value is None else value for value in astuple(record)])
+
+
 def write(path: Path, records: Iterable[Record]) -> None:
     with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        for record in records:
-            writer.writerow(["" if value is None else value for value in astuple(record)])
+        dump(records, f)
 
 
 def read(path: Path) -> list[Record]:

@@ -38,10 +38,12 @@ class Endpoint:
     query: tuple[tuple[str, str], ...] = ()
 
     @property
+    def query_string(self) -> str:
+        return "&".join(f"{key}={value}" for key, value in self.query)
+
+    @property
     def url_path(self) -> str:
-        if not self.query:
-            return self.path
-        return self.path + "?" + "&".join(f"{key}={value}" for key, value in self.query)
+        return self.path + "?" + self.query_string if self.query else self.path
 
 
 @dataclass(frozen=True)

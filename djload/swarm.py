@@ -5,19 +5,26 @@ is passed explicitly, locust runs in the scenario's own results folder (so no st
 or pyproject.toml is read) and LOCUST_* variables are dropped from its environment.
 """
 
+import json
 import math
 import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from djload import processes, records
 from djload.scenario import ROOT, Scenario
-from djload.servers import check_target
+from djload.servers import HOST, check_target
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
+WEB_UI_LOCUSTFILE = ROOT / "locustfiles" / "web_ui.py"  # the same swarm plus the Slide metrics tab
+UI_READY_TIMEOUT_S = 30.0
 # Seconds the master may wait for every worker to report its users before it releases the start
 # barrier; it releases as soon as all have reported, so this bound only matters if a worker hangs.
 WORKERS_REPORT_WAIT_S = 60
@@ -53,26 +60,46 @@ def distribution(processes: int) -> list[str]:
     return ["--processes", str(processes)] if processes > 1 else []
 
 
-def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
+def _fixed_count(scenario: Scenario, host: str) -> list[str]:
+    """The swarm as the scenario says, for headless runs and the web UI alike."""
     swarm = scenario.swarm
     return [
         sys.executable, "-m", "locust",
-        "--locustfile", str(LOCUSTFILE),
-        "--headless",
         "--host", host,
         "--users", str(swarm.users),
         "--spawn-rate", f"{swarm.effective_spawn_rate:g}",
-        "--run-time", f"{run_time_limit_s(scenario)}s",
         "--stop-timeout", "0",
-        "--only-summary",
         # Failed requests are counted from the records; a non-zero exit means locust itself failed.
         "--exit-code-on-error", "0",
         "--loglevel", "INFO",
-        "--endpoint", scenario.endpoint.url_path,
+        "--endpoint", scenario.endpoint.path,
+        "--query", scenario.endpoint.query_string,
         "--requests-per-user", str(swarm.requests_per_user),
         "--request-timeout", f"{swarm.timeout_s:g}",
+    ]  # fmt: skip
+
+
+def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
+    return [
+        *_fixed_count(scenario, host),
+        "--locustfile", str(LOCUSTFILE),
+        "--headless",
+        "--run-time", f"{run_time_limit_s(scenario)}s",
+        "--only-summary",
         "--records-dir", str(records_dir),
-        *distribution(swarm.processes),
+        *distribution(scenario.swarm.processes),
+    ]  # fmt: skip
+
+
+def ui_command(scenario: Scenario, host: str, results_dir: Path, web_port: int) -> list[str]:
+    """Locust's web UI with the form prefilled from the scenario; one process, whatever swarm.processes says."""
+    return [
+        *_fixed_count(scenario, host),
+        "--locustfile", str(WEB_UI_LOCUSTFILE),
+        "--web-host", HOST,
+        "--web-port", str(web_port),
+        "--results-dir", str(results_dir),
+        "--expected", json.dumps(scenario.expected),
     ]  # fmt: skip
 
 
@@ -129,3 +156,42 @@ def run(
     if returncode != 0 and server_gone_at is None:
         raise SwarmError(f"locust {processes.describe_exit(returncode)}\n{processes.tail(log)}")
     return SwarmResult(argv, returncode, collect(out_dir))
+
+
+@dataclass(frozen=True)
+class RunningUI:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+
+@contextmanager
+def web_ui(scenario: Scenario, host: str, out_dir: Path, web_port: int) -> Iterator[RunningUI]:
+    """Start Locust's web UI for the scenario, yield its URL once it answers, always stop it afterwards."""
+    check_target(host)
+    argv = ui_command(scenario, host, out_dir, web_port)
+    log = out_dir / "locust.log"
+    process = processes.start(argv, log, cwd=out_dir, env=environment())
+    url = f"http://{HOST}:{web_port}/"
+    try:
+        deadline = time.monotonic() + UI_READY_TIMEOUT_S
+        while not _answers(url):
+            if process.poll() is not None:
+                raise SwarmError(f"locust exited with code {process.returncode}\n{processes.tail(log)}")
+            if time.monotonic() > deadline:
+                raise SwarmError(f"locust's web UI did not answer {url} within {UI_READY_TIMEOUT_S:g} s")
+            time.sleep(0.1)
+        yield RunningUI(process, url, log)
+    finally:
+        processes.stop(process)
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _answers(url: str) -> bool:
+    try:
+        with _NO_PROXY.open(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

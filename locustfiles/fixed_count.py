@@ -1,7 +1,7 @@
 """A fixed-count swarm, like the talk's `loadtest -n 10 -k URL`.
 
 All users wait until every one of them is spawned, then each makes exactly --requests-per-user
-requests to --endpoint and stops; when the last user is done the run ends by itself. Locust's core
+requests to --endpoint (with --query) and stops; when the last user is done the run ends by itself. Locust's core
 has no request count, hence the start barrier and StopUser.
 
 Every request is kept as a raw record (send time, unrounded latency, status, size, error, and the
@@ -26,22 +26,36 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from djload import records
+from djload.scenario import site_endpoints
 
 all_spawned = Event()
 recorded: list[records.Record] = []
 workers_done: set[str] = set()  # on a master: the workers whose users are all done
 
 
+class SitePaths(list[str]):
+    """The site's paths: the web UI's dropdown. On the command line a path may carry its query string."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and super().__contains__(value.split("?")[0])
+
+
 @events.init_command_line_parser.add_listener
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--endpoint", default="/async/non-blocking/", include_in_web_ui=True,
-                        help="Path (and query) every request goes to")  # fmt: skip
+    parser.add_argument("--endpoint", default="/async/non-blocking/", choices=SitePaths(site_endpoints()),
+                        include_in_web_ui=True, help="The site's path every request goes to")  # fmt: skip
+    parser.add_argument("--query", default="", include_in_web_ui=True,
+                        help="Query string added to the path, e.g. times=10")  # fmt: skip
     parser.add_argument("--requests-per-user", type=int, default=1, include_in_web_ui=True,
                         help="Requests each user makes before it stops")  # fmt: skip
     parser.add_argument("--request-timeout", type=float, default=60.0, include_in_web_ui=False,
                         help="Seconds before a request counts as failed")  # fmt: skip
     parser.add_argument("--records-dir", default="", include_in_web_ui=False,
                         help="Folder for the raw per-request records")  # fmt: skip
+
+
+def url_path(options: Any) -> str:
+    return str(options.endpoint) + ("?" + options.query if options.query else "")
 
 
 def _header(response: Any, name: str) -> str:
@@ -132,7 +146,8 @@ class FixedCountUser(HttpUser):
     @task
     def make_requests(self) -> None:
         options = self.environment.parsed_options
+        url = url_path(options)
         all_spawned.wait()
         for _ in range(options.requests_per_user):
-            self.client.get(options.endpoint, name=options.endpoint, timeout=options.request_timeout)
+            self.client.get(url, name=url, timeout=options.request_timeout)
         raise StopUser()

@@ -1,0 +1,104 @@
+"""`djload ui` end to end in a real headless browser: start a run, read the Slide metrics tab."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from djload import metrics, records
+from djload.servers import free_port
+from tests.conftest import ScenarioFactory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SLEEP = 0.2
+TALK = {"completed_requests": 10, "total_time_s": 2.037, "mean_latency_ms": 2024.5, "effective_rps": 5}
+
+
+def wait_for_line(process: subprocess.Popen[str], prefix: str, timeout_s: float = 60) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(prefix):
+            return line
+        if not line and process.poll() is not None:
+            break
+    raise AssertionError(f"no line starting {prefix!r}; exit code {process.poll()}")
+
+
+@contextmanager
+def djload_ui(scenario: Path, out: Path) -> Iterator[str]:
+    """`djload ui` running until the block ends (then Ctrl-C, as a person would); yields the UI's URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "djload.cli", "ui", str(scenario), "--web-port", str(free_port()), "--out", str(out)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        yield wait_for_line(process, "Locust web UI: ").split()[3]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+
+
+def state(url: str) -> str:
+    with urllib.request.urlopen(url + "stats/requests", timeout=10) as response:
+        return str(json.load(response)["state"])
+
+
+def slide_metrics(page: Page) -> dict[str, str]:
+    page.get_by_role("tab", name="Slide metrics").click()
+    rows = page.locator("table tbody tr")
+    expect(rows.first).to_be_visible()
+    cells = [[cell.strip() for cell in row.locator("td").all_inner_texts()] for row in rows.all()]
+    return {metric: this_run for metric, this_run, _talk in cells}
+
+
+def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "ui"
+    with djload_ui(scenario_file(expected=TALK), out) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            # The form comes prefilled from the scenario: 10 users, all at once, the site's URL.
+            expect(page.get_by_label("Number of users")).to_have_value("10")
+            page.get_by_role("button", name="Start").click()
+            deadline = time.monotonic() + 60
+            while state(url) != "stopped":  # the fixed count stops by itself
+                assert time.monotonic() < deadline, "the run did not stop by itself"
+                time.sleep(0.2)
+            page.reload()
+            shown = slide_metrics(page)
+            talk = page.locator("table tbody tr").first.locator("td").last.inner_text()
+            with urllib.request.urlopen(url + "slide-metrics/summary.json", timeout=10) as response:
+                downloaded = json.load(response)
+        finally:
+            browser.close()
+
+    run = out / "run-1"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary == {**summary, **metrics.summarize(records.read(run / "requests.csv"))}
+    assert downloaded == summary
+    assert summary["completed_requests"] == 10 and summary["total_errors"] == 0
+    assert summary["total_time_s"] < 2 * SLEEP
+    assert shown["Completed requests"] == "10"
+    assert shown["Total errors"] == "0"
+    assert shown["Total time"] == f"{summary['total_time_s']:.3f} s"
+    assert shown["Mean latency"] == f"{summary['mean_latency_ms']:.1f} ms"
+    assert shown["Effective RPS"] == f"{summary['effective_rps']:.2f}"
+    assert talk == "10"
