@@ -6,10 +6,11 @@ did not boot · 130 interrupted (SIGINT or SIGTERM).
 """
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,6 +18,7 @@ from djload import metrics, processes, report, servers, swarm
 from djload.processes import Interrupted
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
 from djload.scenario import Scenario, ScenarioError, load
+from djload.servers import RunningServer
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -48,6 +50,30 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _target(text: str) -> tuple[str, str]:
+    mode, _, url = text.partition("=")
+    if mode not in servers.MODES or not url:
+        modes = ", ".join(sorted(servers.MODES))
+        raise argparse.ArgumentTypeError(f"expected MODE=URL with MODE one of {modes}, got {text!r}")
+    return mode, url.rstrip("/")
+
+
+def _address(text: str) -> swarm.Address:
+    host, _, port = text.rpartition(":")
+    if not host:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return swarm.Address(host.strip("[]"), _port(port))
+
+
+def add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target", type=_target, action="append", default=[], metavar="MODE=URL",
+        help="use the site already serving at URL for scenarios of server mode MODE instead of booting one "
+        "(e.g. asgi=http://site-asgi:8000); it must serve the same scenario file (`djload serve`)",
+    )  # fmt: skip
+    add_target_arguments(parser)
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
@@ -65,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=_positive_int, metavar="N",
         help="locust processes for every scenario, overriding swarm.processes: N > 1 is a master and N workers",
     )  # fmt: skip
+    run.add_argument(
+        "--external-workers", type=_address, metavar="HOST:PORT",
+        help="the master listens on HOST:PORT for its workers (`djload worker`) instead of forking them",
+    )  # fmt: skip
+    add_site_arguments(run)
 
     serve = commands.add_parser("serve", help="boot the site as a scenario says and serve until Ctrl-C")
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
@@ -74,8 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     ui = commands.add_parser("ui", help="boot the site as a scenario says and open Locust's web UI for it")
     ui.add_argument("scenario", metavar="SCENARIO", help="scenario file")
-    ui.add_argument("--web-port", type=_port, default=8089, help="port of the web UI on 127.0.0.1 (default: 8089)")
+    ui.add_argument("--web-port", type=_port, default=8089, help="port of the web UI (default: 8089)")
+    ui.add_argument("--web-host", default=servers.HOST, help=f"address of the web UI (default: {servers.HOST})")
     ui.add_argument("--out", type=Path, help="results folder to create (default: a new one under results/)")
+    add_site_arguments(ui)
+
+    worker = commands.add_parser("worker", help="run locust workers for `djload run --external-workers` until Ctrl-C")
+    worker.add_argument(
+        "--master", type=_address, default=swarm.Address(servers.HOST, 5557), metavar="HOST:PORT",
+        help=f"the master to work for (default: {servers.HOST}:5557)",
+    )  # fmt: skip
+    add_target_arguments(worker)
     return parser
 
 
@@ -100,28 +140,53 @@ def _entry(scenario: Scenario, started: str) -> dict[str, Any]:
     }
 
 
-def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class Where:
+    """Where a run's site and locust workers are: booted here (the default) or already running."""
+
+    targets: dict[str, str] = field(default_factory=dict)  # server mode → URL of a running site
+    master_bind: swarm.Address | None = None
+    allow_remote: bool = False
+
+
+def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], where: Where,
+           server: RunningServer | None) -> swarm.SwarmResult:  # fmt: skip
+    entry["locust_command"] = swarm.command(scenario, host, out_dir, where.master_bind)
+    (out_dir / "command-lines.txt").write_text(
+        "server: " + (" ".join(server.argv) if server else f"already running at {host}")
+        + "\nlocust: " + " ".join(entry["locust_command"]) + "\n"
+    )  # fmt: skip
+    try:
+        return swarm.run(
+            scenario, host, out_dir,
+            server=server.process if server else None, allow_remote=where.allow_remote, master_bind=where.master_bind,
+        )  # fmt: skip
+    except Interrupted:
+        # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
+        entry.update(metrics.summarize(swarm.collect(out_dir)))
+        raise
+
+
+def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where = Where()) -> None:
     """Boot, swarm, stop, measure; fills entry in place so that an interruption keeps what is known."""
-    with servers.serve(scenario, out_dir) as server:
-        entry["server_command"] = server.argv
-        entry["boot_s"] = server.boot_s
-        entry["locust_command"] = swarm.command(scenario, server.base_url, out_dir)
-        (out_dir / "command-lines.txt").write_text(
-            "server: " + " ".join(server.argv) + "\nlocust: " + " ".join(entry["locust_command"]) + "\n"
-        )
-        try:
-            result = swarm.run(scenario, server.base_url, out_dir, server=server.process)
-        except Interrupted:
-            # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
-            entry.update(metrics.summarize(swarm.collect(out_dir)))
-            raise
-        server_exit = server.process.poll()
+    target = where.targets.get(scenario.server.mode)
+    server_exit = None
+    if target:
+        entry.update(target=target, server_command=None, boot_s=servers.wait_for_site(target, where.allow_remote))
+        result = _swarm(scenario, target, out_dir, entry, where, None)
+    else:
+        with servers.serve(scenario, out_dir) as server:
+            entry["server_command"] = server.argv
+            entry["boot_s"] = server.boot_s
+            result = _swarm(scenario, server.base_url, out_dir, entry, where, server)
+            server_exit = server.process.poll()
     entry.update(metrics.summarize(result.records))
     expected = scenario.swarm.total_requests
     if server_exit is not None:
         problem = f"server {processes.describe_exit(server_exit)} during the run"
+        server_log = out_dir / "server.log"
         entry.update(status="failed", problem=f"{problem}; {entry['completed_requests']} of {expected} recorded, "
-                     f"{entry['total_errors']} failed\n{processes.tail(server.log)}")  # fmt: skip
+                     f"{entry['total_errors']} failed\n{processes.tail(server_log)}")  # fmt: skip
     elif entry["completed_requests"] != expected:
         entry.update(status="failed", problem=f"{entry['completed_requests']} of {expected} requests recorded")
     elif entry["total_errors"]:
@@ -144,6 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = load(args.paths)
     if args.workers:
         scenarios = with_processes(scenarios, args.workers)
+    where = _where(args)
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     machine = machine_metadata()
@@ -156,7 +222,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             results.append(entry)
             print(f"running {scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path} ...", file=sys.stderr)
             try:
-                run_scenario(scenario, folder.scenario_dir(scenario.name), entry)
+                run_scenario(scenario, folder.scenario_dir(scenario.name), entry, where)
             except servers.BootError as exc:
                 entry.update(status="boot_failed", problem=str(exc))
                 code = EXIT_BOOT
@@ -207,24 +273,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     (scenario,) = load([args.scenario])
+    where = _where(args)
+    target = where.targets.get(scenario.server.mode)
     folder = RunFolder(args.out) if args.out else RunFolder.new(f"ui-{scenario.name}")
     try:
-        with servers.serve(scenario, folder.path) as server:
-            locust_argv = swarm.ui_command(scenario, server.base_url, folder.path, args.web_port)
+        with contextlib.ExitStack() as stack:
+            server = None if target else stack.enter_context(servers.serve(scenario, folder.path))
+            host = server.base_url if server else str(target)
+            if not server:
+                servers.wait_for_site(host, where.allow_remote)
+            ui_args = (scenario, host, folder.path, args.web_port, args.web_host)
             (folder.path / "command-lines.txt").write_text(
-                "server: " + " ".join(server.argv) + "\nlocust: " + " ".join(locust_argv) + "\n"
-            )
-            with swarm.web_ui(scenario, server.base_url, folder.path, args.web_port) as ui:
-                print(f"{scenario.name}: {scenario.server.mode} site at {server.base_url}")
-                print(f"Locust web UI: {ui.url} (the Slide metrics tab shows the slide's numbers)")
-                print(f"each run is saved in {folder.final}/run-N; press Ctrl-C to stop", flush=True)
-                while server.process.poll() is None and ui.process.poll() is None:
-                    time.sleep(0.2)
-                if server.process.returncode is not None:
-                    print(f"server exited with code {server.process.returncode}", file=sys.stderr)
-                else:
-                    print(f"locust exited with code {ui.process.returncode}\n{processes.tail(ui.log)}", file=sys.stderr)
-                return EXIT_FAILED
+                "server: " + (" ".join(server.argv) if server else f"already running at {host}")
+                + "\nlocust: " + " ".join(swarm.ui_command(*ui_args)) + "\n"
+            )  # fmt: skip
+            ui = stack.enter_context(swarm.web_ui(*ui_args, allow_remote=where.allow_remote))
+            print(f"{scenario.name}: {scenario.server.mode} site at {host}")
+            print(f"Locust web UI: {ui.url} (the Slide metrics tab shows the slide's numbers)")
+            print(f"each run is saved in {folder.final}/run-N; press Ctrl-C to stop", flush=True)
+            while ui.process.poll() is None and (server is None or server.process.poll() is None):
+                time.sleep(0.2)
+            if server and server.process.returncode is not None:
+                print(f"server {processes.describe_exit(server.process.returncode)}", file=sys.stderr)
+            else:
+                print(
+                    f"locust {processes.describe_exit(ui.process.returncode)}\n{processes.tail(ui.log)}",
+                    file=sys.stderr,
+                )
+            return EXIT_FAILED
     except swarm.SwarmError as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -233,6 +309,25 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         with processes.shielded():
             folder.finish()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    print(f"locust workers for the master at {args.master}, one per run; press Ctrl-C to stop", flush=True)
+    try:
+        swarm.serve_workers(args.master, Path("/dev/stdout"), args.allow_remote)
+    except Interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _where(args: argparse.Namespace) -> Where:
+    """--target, --external-workers and --allow-remote, checked before anything starts."""
+    where = Where(dict(args.target), getattr(args, "external_workers", None), args.allow_remote)
+    for url in where.targets.values():
+        servers.check_target(url, where.allow_remote)
+    if where.master_bind:
+        where.master_bind.check(where.allow_remote)
+    return where
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "ui":
             return cmd_ui(args)
+        if args.command == "worker":
+            return cmd_worker(args)
         return cmd_serve(args)
     except ScenarioError as exc:
         for problem in exc.problems:

@@ -76,9 +76,11 @@ def raise_fd_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def start(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(
+    argv: list[str], log: Path, cwd: Path, env: dict[str, str], *, append: bool = False
+) -> subprocess.Popen[bytes]:
     """Start argv with stdout and stderr going to log, detached from our terminal's Ctrl-C."""
-    with shielded(), log.open("wb") as log_file:
+    with shielded(), log.open("ab" if append else "wb") as log_file:
         process = subprocess.Popen(
             argv,
             cwd=cwd,

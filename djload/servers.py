@@ -198,6 +198,25 @@ def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> flo
         time.sleep(0.02)
 
 
+def wait_for_site(url: str, allow_remote: bool = False, timeout_s: float = READY_TIMEOUT_S) -> float:
+    """A site that runs elsewhere (--target): wait until its /health/ answers 200; returns seconds taken."""
+    check_target(url, allow_remote)
+    started = time.monotonic()
+    while True:
+        try:
+            with _NO_PROXY.open(url + "/health/", timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            raise BootError(f"{url}/health/ answered HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() - started > timeout_s:
+            raise BootError(f"{url}/health/ did not answer within {timeout_s:g} s")
+        time.sleep(0.1)
+
+
 @contextmanager
 def serve(
     scenario: Scenario,

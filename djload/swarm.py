@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from djload import processes, records
 from djload.scenario import ROOT, Scenario
-from djload.servers import HOST, check_target
+from djload.servers import HOST, check_bind, check_target
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 WEB_UI_LOCUSTFILE = ROOT / "locustfiles" / "web_ui.py"  # the same swarm plus the Slide metrics tab
@@ -28,6 +29,8 @@ UI_READY_TIMEOUT_S = 30.0
 # Seconds the master may wait for every worker to report its users before it releases the start
 # barrier; it releases as soon as all have reported, so this bound only matters if a worker hangs.
 WORKERS_REPORT_WAIT_S = 60
+WORKERS_CONNECT_WAIT_S = 120  # external workers: containers may still be starting
+WORKER_RETRY_S = 1.0
 SERVER_GONE_GRACE_S = 2.0
 POLL_S = 0.05
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
@@ -51,12 +54,49 @@ def run_time_limit_s(scenario: Scenario) -> int:
     return math.ceil(spawn_s + swarm.requests_per_user * swarm.timeout_s + 30)
 
 
-def distribution(processes: int) -> list[str]:
+@dataclass(frozen=True)
+class Address:
+    """HOST:PORT of a Locust master."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def check(self, allow_remote: bool) -> None:
+        check_target(f"http://{self}", allow_remote)  # the same gate as every other address
+
+
+def worker_command(master: Address) -> list[str]:
+    """A Locust worker of the fixed-count swarm; the master sends it the scenario's options."""
+    return [
+        sys.executable, "-m", "locust",
+        "--locustfile", str(LOCUSTFILE),
+        "--worker",
+        "--master-host", master.host,
+        "--master-port", str(master.port),
+        "--exit-code-on-error", "0",
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+
+
+def distribution(processes: int, master_bind: Address | None = None) -> list[str]:
     """One process runs Locust's local runner; N > 1 run a real master and N forked workers.
 
     Locust's own --processes forks the workers from the master: one command, one process group to
     stop, and the master gets the workers' records over Locust's own channel (see the locustfile).
+    With master_bind, the master listens there for N workers started elsewhere (`djload worker`,
+    e.g. in other containers) and gives up if they are not all there within WORKERS_CONNECT_WAIT_S.
     """
+    if master_bind:
+        return [
+            "--master",
+            "--master-bind-host", master_bind.host,
+            "--master-bind-port", str(master_bind.port),
+            "--expect-workers", str(processes),
+            "--expect-workers-max-wait", str(WORKERS_CONNECT_WAIT_S),
+        ]  # fmt: skip
     return ["--processes", str(processes)] if processes > 1 else []
 
 
@@ -79,7 +119,7 @@ def _fixed_count(scenario: Scenario, host: str) -> list[str]:
     ]  # fmt: skip
 
 
-def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
+def command(scenario: Scenario, host: str, records_dir: Path, master_bind: Address | None = None) -> list[str]:
     return [
         *_fixed_count(scenario, host),
         "--locustfile", str(LOCUSTFILE),
@@ -87,16 +127,16 @@ def command(scenario: Scenario, host: str, records_dir: Path) -> list[str]:
         "--run-time", f"{run_time_limit_s(scenario)}s",
         "--only-summary",
         "--records-dir", str(records_dir),
-        *distribution(scenario.swarm.processes),
+        *distribution(scenario.swarm.processes, master_bind),
     ]  # fmt: skip
 
 
-def ui_command(scenario: Scenario, host: str, results_dir: Path, web_port: int) -> list[str]:
+def ui_command(scenario: Scenario, host: str, results_dir: Path, web_port: int, web_host: str = HOST) -> list[str]:
     """Locust's web UI with the form prefilled from the scenario; one process, whatever swarm.processes says."""
     return [
         *_fixed_count(scenario, host),
         "--locustfile", str(WEB_UI_LOCUSTFILE),
-        "--web-host", HOST,
+        "--web-host", web_host,
         "--web-port", str(web_port),
         "--results-dir", str(results_dir),
         "--expected", json.dumps(scenario.expected),
@@ -132,6 +172,7 @@ def run(
     *,
     server: subprocess.Popen[bytes] | None = None,
     allow_remote: bool = False,
+    master_bind: Address | None = None,
 ) -> SwarmResult:
     """Run the swarm against host; if the server process given dies, stop locust soon after.
 
@@ -139,7 +180,9 @@ def run(
     the grace period only bounds the wait when something keeps a connection hanging.
     """
     check_target(host, allow_remote)
-    argv = command(scenario, host, out_dir)
+    if master_bind:
+        master_bind.check(allow_remote)
+    argv = command(scenario, host, out_dir, master_bind)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
     try:
@@ -166,13 +209,17 @@ class RunningUI:
 
 
 @contextmanager
-def web_ui(scenario: Scenario, host: str, out_dir: Path, web_port: int) -> Iterator[RunningUI]:
+def web_ui(
+    scenario: Scenario, host: str, out_dir: Path, web_port: int, web_host: str = HOST, *, allow_remote: bool = False
+) -> Iterator[RunningUI]:
     """Start Locust's web UI for the scenario, yield its URL once it answers, always stop it afterwards."""
-    check_target(host)
-    argv = ui_command(scenario, host, out_dir, web_port)
+    check_target(host, allow_remote)
+    check_bind(web_host, web_port, allow_remote)
+    argv = ui_command(scenario, host, out_dir, web_port, web_host)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
-    url = f"http://{HOST}:{web_port}/"
+    # A UI bound to every interface answers on loopback too.
+    url = f"http://{HOST if web_host in ('0.0.0.0', '::') else web_host}:{web_port}/"
     try:
         deadline = time.monotonic() + UI_READY_TIMEOUT_S
         while not _answers(url):
@@ -195,3 +242,22 @@ def _answers(url: str) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def serve_workers(master: Address, log: Path, allow_remote: bool = False) -> None:
+    """Run one Locust worker after another for the master at master, until interrupted.
+
+    Each run of `djload run` starts a new master per scenario and ends it with its workers, so a
+    long-lived worker (a container) starts a fresh locust worker for the next one.
+    """
+    master.check(allow_remote)
+    with tempfile.TemporaryDirectory(prefix="djload-worker-") as cwd:
+        while True:
+            started = time.monotonic()
+            process = processes.start(worker_command(master), log, cwd=Path(cwd), env=environment(), append=True)
+            try:
+                process.wait()
+            finally:
+                processes.stop(process)
+            if time.monotonic() - started < WORKER_RETRY_S:  # no master yet, or it refused us
+                time.sleep(WORKER_RETRY_S)

@@ -1,11 +1,16 @@
 """The swarm across processes: a real Locust master with worker processes keeps the exact count."""
 
+import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from djload import swarm
 from djload.scenario import ScenarioError, load_file
+from djload.servers import free_port
 from tests.conftest import ScenarioFactory
 from tests.test_cli import SLEEP, djload, run_one
 
@@ -50,3 +55,43 @@ def test_more_workers_than_users_is_bad_input(scenario_file: ScenarioFactory, tm
     assert done.returncode == 2
     assert "fewer than --workers 3" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _start(*args: str | Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "djload.cli", *map(str, args)], stdout=out, stderr=out)
+
+
+def _interrupt(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=30)
+
+
+def test_external_workers_and_a_running_site(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """The shape of `docker compose up`: a site served apart, workers apart, two scenarios in a row."""
+    scenario_file("first")
+    scenarios = scenario_file("second", swarm={"users": 4, "requests_per_user": 3}).parent
+    port, master = free_port(), f"127.0.0.1:{free_port()}"
+    site = _start("serve", scenarios / "first.yaml", "--port", str(port), log=tmp_path / "site.log")
+    workers = [_start("worker", "--master", master, log=tmp_path / f"worker-{i}.log") for i in range(2)]
+    try:
+        done = djload("run", scenarios, "--workers", "2", "--external-workers", master,
+                      "--target", f"asgi=http://127.0.0.1:{port}", "--out", tmp_path / "out")  # fmt: skip
+    finally:
+        codes = [_interrupt(p) for p in [*workers, site]]
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert codes == [130, 130, 130]
+    first, second = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (first["completed_requests"], second["completed_requests"]) == (10, 12)
+    assert first["target"] == f"http://127.0.0.1:{port}" and first["server_command"] is None
+    assert first["total_time_s"] < 2 * SLEEP
+    assert "--master-bind-host 127.0.0.1" in (tmp_path / "out" / "second" / "command-lines.txt").read_text()
+    assert all(log.read_text().count("Got quit message from master") == 2 for log in tmp_path.glob("worker-*.log"))
+
+
+def test_a_remote_master_or_target_is_refused(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    path = scenario_file()
+    for option, value in (("--external-workers", "0.0.0.0:5557"), ("--target", "asgi=http://site-asgi:8000")):
+        done = djload("run", path, option, value, "--out", tmp_path / "out")
+        assert done.returncode == 2, done.stderr
+        assert "not a loopback address" in done.stderr and not (tmp_path / "out").exists()
