@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from djload import metrics, processes, report, servers, swarm
 from djload.processes import Interrupted
+from djload.records import Record
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
 from djload.scenario import Scenario, ScenarioError, load
 from djload.servers import RunningServer
@@ -168,29 +169,33 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
 
 
 def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where = Where()) -> None:
-    """Boot, swarm, stop, measure; fills entry in place so that an interruption keeps what is known."""
+    """Boot, swarm, measure, stop; fills entry in place so that an interruption keeps what is known."""
     target = where.targets.get(scenario.server.mode)
-    server_exit = None
     if target:
         entry.update(target=target, server_command=None, boot_s=servers.wait_for_site(target, where.allow_remote))
         result = _swarm(scenario, target, out_dir, entry, where, None)
-    else:
-        with servers.serve(scenario, out_dir) as server:
-            entry["server_command"] = server.argv
-            entry["boot_s"] = server.boot_s
-            result = _swarm(scenario, server.base_url, out_dir, entry, where, server)
-            server_exit = server.process.poll()
-    entry.update(metrics.summarize(result.records))
-    expected = scenario.swarm.total_requests
-    if server_exit is not None:
-        problem = f"server {processes.describe_exit(server_exit)} during the run"
-        server_log = out_dir / "server.log"
-        entry.update(status="failed", problem=f"{problem}; {entry['completed_requests']} of {expected} recorded, "
-                     f"{entry['total_errors']} failed\n{processes.tail(server_log)}")  # fmt: skip
-    elif entry["completed_requests"] != expected:
-        entry.update(status="failed", problem=f"{entry['completed_requests']} of {expected} requests recorded")
-    elif entry["total_errors"]:
-        entry.update(status="failed", problem=f"{entry['total_errors']} requests failed")
+        judge(entry, scenario, result.records, None)
+        return
+    with servers.serve(scenario, out_dir) as server:
+        entry["server_command"] = server.argv
+        entry["boot_s"] = server.boot_s
+        result = _swarm(scenario, server.base_url, out_dir, entry, where, server)
+        # Judged before the server is stopped: the measurement is whole even if stopping is interrupted.
+        judge(entry, scenario, result.records, server)
+
+
+def judge(entry: dict[str, Any], scenario: Scenario, records: list[Record], server: RunningServer | None) -> None:
+    entry.update(metrics.summarize(records))
+    recorded, failed, expected = entry["completed_requests"], entry["total_errors"], scenario.swarm.total_requests
+    server_exit = server.process.poll() if server else None
+    if server and server_exit is not None:
+        died = f"server {processes.describe_exit(server_exit)} during the run"
+        problem = f"{died}; {recorded} of {expected} requests recorded, {failed} failed\n{processes.tail(server.log)}"
+        entry.update(status="failed", problem=problem)
+    elif recorded != expected:
+        entry.update(status="failed", problem=f"{recorded} of {expected} requests recorded")
+    elif failed:
+        entry.update(status="failed", problem=f"{failed} requests failed")
     else:
         entry["status"] = "completed"
 

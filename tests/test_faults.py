@@ -1,0 +1,104 @@
+"""Faults in the middle of a run: the server or locust dies, requests time out. Each ends promptly,
+counts what failed and says what happened; nothing waits for a long timeout."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from djload import records
+from tests.conftest import Run, ScenarioFactory
+
+EXIT_FAILED = 1
+
+
+def finished(run: Run, timeout_s: float = 60) -> tuple[int, str, float]:
+    started = time.monotonic()
+    _, stderr = run.process.communicate(timeout=timeout_s)
+    return run.process.returncode, stderr, time.monotonic() - started
+
+
+def only_result(out: Path) -> dict[str, Any]:
+    (result,) = json.loads((out / "summary.json").read_text())
+    return dict(result)
+
+
+def test_server_dying_mid_run_fails_the_run_promptly(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    # A 60 s per-request timeout: the run must not wait for it.
+    run = Run(scenario_file(sleep=3, swarm={"users": 5, "timeout": 60}), "--out", out, cwd=tmp_path)
+    server_log = tmp_path / ".out.partial" / "short" / "server.log"
+    run.wait_for(lambda: server_log.exists() and server_log.read_text().count("starting async") == 5)
+    os.killpg(run.child("gunicorn").pid, signal.SIGKILL)
+    code, stderr, took = finished(run)
+    assert code == EXIT_FAILED, stderr
+    assert took < 15
+    assert not run.survivors()
+    result = only_result(out)
+    assert result["status"] == "failed"
+    assert result["problem"].startswith(
+        "server was killed by SIGKILL during the run; 5 of 5 requests recorded, 5 failed"
+    )
+    assert (result["completed_requests"], result["total_errors"]) == (5, 5)
+    assert "short: failed: server was killed by SIGKILL during the run" in stderr
+    assert all(r.error for r in records.read(out / "short" / "requests.csv"))
+
+
+def test_locust_dying_mid_run_is_a_clear_error(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = Run(scenario_file(sleep=3, swarm={"users": 5}), "--out", out, cwd=tmp_path)
+    server_log = tmp_path / ".out.partial" / "short" / "server.log"
+    run.wait_for(lambda: server_log.exists() and server_log.read_text().count("starting async") == 5)
+    run.child("locust").kill()
+    code, stderr, took = finished(run)
+    assert code == EXIT_FAILED, stderr
+    assert took < 15
+    assert not run.survivors()
+    assert "short: failed: locust was killed by SIGKILL" in stderr
+    assert "Traceback" not in stderr
+    assert only_result(out)["status"] == "failed"
+
+
+def test_per_request_timeout_counts_errors(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    path = scenario_file(sleep=2, swarm={"users": 4, "timeout": 0.3})
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "djload.cli", "run", str(path), "--out", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert done.returncode == EXIT_FAILED, done.stderr
+    result = only_result(out)
+    assert (result["status"], result["completed_requests"], result["total_errors"]) == ("failed", 4, 4)
+    assert result["problem"] == "4 requests failed"
+    assert result["max_ms"] < 2000  # cut at the timeout, not the 2 s sleep
+    assert all("timed out" in r.error.lower() for r in records.read(out / "short" / "requests.csv"))
+    assert took < 30
+
+
+def test_wsgi_overload_shows_timeouts_instead_of_hanging(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """One sync worker serialises 10 × 0.3 s = 3 s of sleep; a 1 s timeout lets the first few through."""
+    out = tmp_path / "out"
+    path = scenario_file(
+        server={"mode": "wsgi", "workers": 1},
+        endpoint={"path": "/sync/blocking/"},
+        sleep=0.3,
+        swarm={"users": 10, "timeout": 1},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "djload.cli", "run", str(path), "--out", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == EXIT_FAILED, done.stderr
+    result = only_result(out)
+    assert result["completed_requests"] == 10
+    assert 1 <= 10 - result["total_errors"] <= 4  # at most 1 s / 0.3 s answered in time
+    assert result["total_time_s"] < 2.5  # the run ends at the timeout, not after all 3 s of sleep
+    assert not psutil.Process().children()

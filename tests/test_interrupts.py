@@ -1,0 +1,107 @@
+"""Ctrl-C and SIGTERM at any moment: a real `djload run`, real signals, and psutil to prove that no
+server or locust process survives, that the partial result is kept and marked, and exit code 130."""
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Run, ScenarioFactory
+
+EXIT_INTERRUPTED = 130
+
+
+def summary(out: Path) -> list[dict[str, Any]]:
+    assert out.is_dir() and not list(out.parent.glob(".*.partial")), list(out.parent.iterdir())
+    return list(json.loads((out / "summary.json").read_text()))
+
+
+@pytest.mark.parametrize(("sig", "ctrl_c"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_interrupt_during_the_swarm(
+    sig: signal.Signals, ctrl_c: bool, scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run = Run(scenario_file(sleep=3, swarm={"users": 5}), "--out", out, cwd=tmp_path)
+    server_log = out.parent / ".out.partial" / "short" / "server.log"
+    run.wait_for(lambda: server_log.exists() and server_log.read_text().count("starting async") == 5)
+    assert run.running("locust") and run.running("gunicorn")
+    code, stderr, took = run.finish(sig, ctrl_c)
+    assert code == EXIT_INTERRUPTED, stderr
+    assert took < 15  # not the 3 s sleep plus a request timeout
+    assert not run.survivors()
+    assert "Traceback" not in stderr
+    assert f"interrupted by {sig.name}" in stderr
+    (result,) = summary(out)
+    assert result["status"] == "interrupted"
+    assert result["problem"] == f"interrupted by {sig.name}"
+    assert result["completed_requests"] == 0  # every request was still in the server's sleep
+    assert (out / "short" / "requests.csv").exists() and (out / "short" / "locust.log").exists()
+
+
+def test_interrupt_during_boot(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = Run(scenario_file(), "--out", out, cwd=tmp_path)
+    run.wait_for(lambda: run.running("gunicorn"))
+    code, stderr, _ = run.finish(signal.SIGINT, ctrl_c=True)
+    assert code == EXIT_INTERRUPTED, stderr
+    assert not run.survivors()
+    assert not run.running("locust")
+    (result,) = summary(out)
+    assert result["status"] == "interrupted"
+
+
+def test_interrupt_between_scenarios(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    scenario_file(name="a-first", sleep=0.1)
+    scenario_file(name="b-second")
+    folder = scenario_file(name="c-third").parent
+    partial = tmp_path / "results" / ".out.partial"
+    run = Run(folder, "--out", partial.parent / "out", cwd=tmp_path)
+    run.wait_for(lambda: (partial / "summary.json").exists())  # written after each scenario
+    code, stderr, _ = run.finish(signal.SIGTERM, ctrl_c=False)
+    assert code == EXIT_INTERRUPTED, stderr
+    assert not run.survivors()
+    results = summary(partial.parent / "out")
+    assert [(r["scenario"], r["status"]) for r in results] == [
+        ("a-first", "completed"),
+        ("b-second", "interrupted"),
+        ("c-third", "interrupted"),
+    ]
+    assert results[2]["problem"] == "not started: interrupted by SIGTERM"
+
+
+def test_interrupted_folder_of_its_own_is_marked_in_its_name(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """Without --out, the folder djload names says that the run was interrupted."""
+    run = Run(scenario_file(sleep=3, swarm={"users": 2}), cwd=tmp_path)
+    results_dir = Path(__file__).resolve().parent.parent / "results"
+    before = set(results_dir.iterdir()) if results_dir.exists() else set()
+    run.wait_for(lambda: run.running("locust"))
+    code, stderr, _ = run.finish(signal.SIGINT, ctrl_c=True)
+    assert code == EXIT_INTERRUPTED, stderr
+    assert not run.survivors()
+    (new,) = set(results_dir.iterdir()) - before
+    try:
+        assert new.name.endswith("-short-interrupted"), new
+        assert json.loads((new / "summary.json").read_text())[0]["status"] == "interrupted"
+    finally:
+        for path in sorted(new.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        new.rmdir()
+
+
+def test_repeated_signals_do_not_break_the_cleanup(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = Run(scenario_file(sleep=3, swarm={"users": 5}), "--out", out, cwd=tmp_path)
+    run.wait_for(lambda: run.running("locust"))
+    run.descendants()
+    for _ in range(5):
+        os.killpg(run.process.pid, signal.SIGINT)
+        time.sleep(0.05)
+    _, stderr = run.process.communicate(timeout=60)
+    assert run.process.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    assert not run.survivors()
+    assert summary(out)[0]["status"] == "interrupted"
