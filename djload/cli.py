@@ -152,7 +152,11 @@ class Where:
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], where: Where,
            server: RunningServer | None) -> swarm.SwarmResult:  # fmt: skip
-    entry["locust_command"] = swarm.command(scenario, host, out_dir, where.master_bind)
+    if where.master_bind:
+        master: swarm.Master | None = swarm.Master(where.master_bind, external=True)
+    else:
+        master = swarm.local_master() if scenario.swarm.processes > 1 else None
+    entry["locust_command"] = swarm.command(scenario, host, out_dir, master)
     (out_dir / "command-lines.txt").write_text(
         "server: " + (" ".join(server.argv) if server else f"already running at {host}")
         + "\nlocust: " + " ".join(entry["locust_command"]) + "\n"
@@ -160,7 +164,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
     try:
         return swarm.run(
             scenario, host, out_dir,
-            server=server.process if server else None, allow_remote=where.allow_remote, master_bind=where.master_bind,
+            server=server.process if server else None, allow_remote=where.allow_remote, master=master,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.

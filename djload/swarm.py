@@ -21,7 +21,7 @@ from pathlib import Path
 
 from djload import processes, records
 from djload.scenario import ROOT, Scenario
-from djload.servers import HOST, check_bind, check_target
+from djload.servers import HOST, check_bind, check_target, free_port
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 WEB_UI_LOCUSTFILE = ROOT / "locustfiles" / "web_ui.py"  # the same swarm plus the Slide metrics tab
@@ -81,23 +81,35 @@ def worker_command(master: Address) -> list[str]:
     ]  # fmt: skip
 
 
-def distribution(processes: int, master_bind: Address | None = None) -> list[str]:
+@dataclass(frozen=True)
+class Master:
+    """Where a distributed run's master listens, and whether its workers are forked or started elsewhere."""
+
+    address: Address
+    external: bool = False  # workers started with `djload worker`, e.g. in other containers
+
+
+def local_master() -> Master:
+    """A free loopback port: Locust's default (5557 on every interface) would collide with any other run."""
+    return Master(Address(HOST, free_port()))
+
+
+def distribution(processes: int, master: Master | None = None) -> list[str]:
     """One process runs Locust's local runner; N > 1 run a real master and N forked workers.
 
     Locust's own --processes forks the workers from the master: one command, one process group to
     stop, and the master gets the workers' records over Locust's own channel (see the locustfile).
-    With master_bind, the master listens there for N workers started elsewhere (`djload worker`,
-    e.g. in other containers) and gives up if they are not all there within WORKERS_CONNECT_WAIT_S.
+    An external master waits for N workers started elsewhere, up to WORKERS_CONNECT_WAIT_S.
     """
-    if master_bind:
-        return [
-            "--master",
-            "--master-bind-host", master_bind.host,
-            "--master-bind-port", str(master_bind.port),
-            "--expect-workers", str(processes),
-            "--expect-workers-max-wait", str(WORKERS_CONNECT_WAIT_S),
-        ]  # fmt: skip
-    return ["--processes", str(processes)] if processes > 1 else []
+    if master is None and processes == 1:
+        return []
+    master = master or local_master()
+    bind = ["--master-bind-host", master.address.host, "--master-bind-port", str(master.address.port)]
+    if master.external:
+        return ["--master", *bind, "--expect-workers", str(processes),
+                "--expect-workers-max-wait", str(WORKERS_CONNECT_WAIT_S)]  # fmt: skip
+    connect = ["--master-host", master.address.host, "--master-port", str(master.address.port)]
+    return ["--processes", str(processes), *bind, *connect]
 
 
 def _fixed_count(scenario: Scenario, host: str) -> list[str]:
@@ -119,7 +131,7 @@ def _fixed_count(scenario: Scenario, host: str) -> list[str]:
     ]  # fmt: skip
 
 
-def command(scenario: Scenario, host: str, records_dir: Path, master_bind: Address | None = None) -> list[str]:
+def command(scenario: Scenario, host: str, records_dir: Path, master: Master | None = None) -> list[str]:
     return [
         *_fixed_count(scenario, host),
         "--locustfile", str(LOCUSTFILE),
@@ -127,7 +139,7 @@ def command(scenario: Scenario, host: str, records_dir: Path, master_bind: Addre
         "--run-time", f"{run_time_limit_s(scenario)}s",
         "--only-summary",
         "--records-dir", str(records_dir),
-        *distribution(scenario.swarm.processes, master_bind),
+        *distribution(scenario.swarm.processes, master),
     ]  # fmt: skip
 
 
@@ -172,7 +184,7 @@ def run(
     *,
     server: subprocess.Popen[bytes] | None = None,
     allow_remote: bool = False,
-    master_bind: Address | None = None,
+    master: Master | None = None,
 ) -> SwarmResult:
     """Run the swarm against host; if the server process given dies, stop locust soon after.
 
@@ -180,9 +192,9 @@ def run(
     the grace period only bounds the wait when something keeps a connection hanging.
     """
     check_target(host, allow_remote)
-    if master_bind:
-        master_bind.check(allow_remote)
-    argv = command(scenario, host, out_dir, master_bind)
+    if master:
+        master.address.check(allow_remote)
+    argv = command(scenario, host, out_dir, master)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
     try:

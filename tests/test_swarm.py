@@ -32,7 +32,11 @@ def test_asgi_two_workers_same_count_and_overlap(scenario_file: ScenarioFactory,
     assert result["total_time_s"] < 2 * SLEEP
     assert result["mean_latency_ms"] >= SLEEP * 1000
     folder = tmp_path / "out" / "short"
-    assert "--processes 2" in (folder / "command-lines.txt").read_text()
+    locust = (folder / "command-lines.txt").read_text().split("locust: ")[1].split()
+    assert "--processes 2" in " ".join(locust)
+    # Locust's default master address is port 5557 on every interface: another run would collide.
+    assert locust[locust.index("--master-bind-host") + 1] == "127.0.0.1"
+    assert locust[locust.index("--master-bind-port") + 1] != "5557"
     log = (folder / "locust.log").read_text()
     assert "2 workers connected" in log and "to 2 ready workers" in log
     assert len((folder / "requests.csv").read_text().splitlines()) == 11
