@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from djload import metrics, processes, report, servers, swarm
+from djload import ideal, metrics, processes, progress, report, serverlog, servers, swarm
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the master listens on HOST:PORT for its workers (`djload worker`) instead of forking them",
     )  # fmt: skip
     add_site_arguments(run)
+
+    rep = commands.add_parser("report", help="write report.md and report.html for a results folder")
+    rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a folder written by djload run")
 
     serve = commands.add_parser("serve", help="boot the site as a scenario says and serve until Ctrl-C")
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
@@ -190,6 +193,9 @@ def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where
 
 def judge(entry: dict[str, Any], scenario: Scenario, records: list[Record], server: RunningServer | None) -> None:
     entry.update(metrics.summarize(records))
+    entry.update(metrics.view_split(records))
+    entry.update((serverlog.read(server.log) if server else serverlog.LogStats()).as_summary())
+    entry.update(ideal.compare(entry))
     recorded, failed, expected = entry["completed_requests"], entry["total_errors"], scenario.swarm.total_requests
     server_exit = server.process.poll() if server else None
     if server and server_exit is not None:
@@ -225,23 +231,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     code = EXIT_OK
     try:
-        for scenario in scenarios:
-            entry = _entry(scenario, now_iso())
-            entry["metadata"] = machine
-            results.append(entry)
-            print(f"running {scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path} ...", file=sys.stderr)
-            try:
-                run_scenario(scenario, folder.scenario_dir(scenario.name), entry, where)
-            except servers.BootError as exc:
-                entry.update(status="boot_failed", problem=str(exc))
-                code = EXIT_BOOT
-            except swarm.SwarmError as exc:
-                entry.update(status="failed", problem=str(exc))
-            if entry["status"] != "completed":
-                print(f"{scenario.name}: {entry['status']}: {entry['problem']}", file=sys.stderr)
-                code = code or EXIT_FAILED
-            # After each scenario, so that even a killed run leaves a whole summary of what it did.
-            write_json(folder.path / "summary.json", results)
+        with progress.tracker(len(scenarios)) as tracker:
+            for scenario in scenarios:
+                entry = _entry(scenario, now_iso())
+                entry["metadata"] = machine
+                if scenario.matrix:
+                    entry["matrix"] = {"group": scenario.group, "values": dict(scenario.matrix)}
+                results.append(entry)
+                tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path}")
+                try:
+                    run_scenario(scenario, folder.scenario_dir(scenario.name), entry, where)
+                except servers.BootError as exc:
+                    entry.update(status="boot_failed", problem=str(exc))
+                    code = EXIT_BOOT
+                except swarm.SwarmError as exc:
+                    entry.update(status="failed", problem=str(exc))
+                if entry["status"] != "completed":
+                    print(f"{scenario.name}: {entry['status']}: {entry['problem']}", file=sys.stderr)
+                    code = code or EXIT_FAILED
+                # After each scenario, so that even a killed run leaves a whole summary of what it did.
+                write_json(folder.path / "summary.json", results)
+                tracker.done()
     except Interrupted as exc:
         code = EXIT_INTERRUPTED
         if results and results[-1]["status"] == "interrupted":
@@ -253,10 +263,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         with processes.shielded():
             processes.stop_all()
             write_json(folder.path / "summary.json", results)
+            _write_report(folder.path)
             final = folder.finish(interrupted=code == EXIT_INTERRUPTED)
     print(report.table(results))
     print(f"\nresults: {final}")
     return code
+
+
+def _write_report(folder: Path) -> None:
+    """The report goes inside the results folder before its final rename; a report that cannot be drawn
+    must not cost the run its results, so its failure is said and the run goes on to finish."""
+    try:
+        report.write(folder)
+    except Exception as exc:  # noqa: BLE001 - any drawing failure; the measurements are already saved
+        print(f"djload: the report could not be written: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        path = report.write(args.folder)
+    except report.ReportError as exc:
+        print(f"djload: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(path)
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -353,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_ui(args)
         if args.command == "worker":
             return cmd_worker(args)
+        if args.command == "report":
+            return cmd_report(args)
         return cmd_serve(args)
     except ScenarioError as exc:
         for problem in exc.problems:

@@ -46,3 +46,39 @@ def summarize(records: Sequence[Record]) -> dict[str, float | int | None]:
     result["min_ms"] = latencies[0] if latencies else None
     result["max_ms"] = latencies[-1] if latencies else None
     return result
+
+
+def queue_ms(record: Record) -> float | None:
+    """Send → view start: connecting, waiting for a free worker/thread/loop, Django's own work before the
+    view. Both ends are time.time() on this machine, so they compare; a few microseconds below zero is
+    clock granularity, not time travel."""
+    return None if record.view_start is None else (record.view_start - record.start) * 1000
+
+
+def peak_overlap(intervals: Sequence[tuple[float, float]]) -> int:
+    """Most intervals open at one instant; an interval that ends exactly when another starts does not overlap."""
+    edges = sorted([(begin, 1) for begin, _ in intervals] + [(end, -1) for _, end in intervals])
+    open_now = peak = 0
+    for _, step in edges:  # at equal times -1 sorts first: an end frees its slot before the next start
+        open_now += step
+        peak = max(peak, open_now)
+    return peak
+
+
+def view_split(records: Sequence[Record]) -> dict[str, float | int | None]:
+    """Each request's latency split, from the site's response headers, into queue time (send → view
+    start) and service time (inside the view); plus how many threads and workers served the view and
+    how many requests were inside it at once."""
+    views = [(r, r.view_start, r.view_ms) for r in records if r.view_start is not None and r.view_ms is not None]
+    if not views:
+        keys = ("mean_queue_ms", "p90_queue_ms", "mean_service_ms", "view_threads", "view_workers", "peak_in_view")
+        return dict.fromkeys(keys)
+    queues = sorted((start - r.start) * 1000 for r, start, _ in views)
+    return {
+        "mean_queue_ms": sum(queues) / len(queues),
+        "p90_queue_ms": percentile(queues, 90),
+        "mean_service_ms": sum(ms for _, _, ms in views) / len(views),
+        "view_threads": len({(r.worker_pid, r.thread_id) for r, _, _ in views}),
+        "view_workers": len({r.worker_pid for r, _, _ in views}),
+        "peak_in_view": peak_overlap([(start, start + ms / 1000) for _, start, ms in views]),
+    }

@@ -1,6 +1,22 @@
-"""Summaries → the slide table as text (and, later, markdown and HTML)."""
+"""Summaries → the slide table as text, and a run's report: report.md and a self-contained report.html.
 
+The pictures are drawn by djload.figures (matplotlib, Agg backend).
+"""
+
+import base64
+import html
+import itertools
+import json
+import math
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from djload import figures, ideal, metrics, records, serverlog
+from djload.records import Record
 
 SLIDE_COLUMNS = (
     ("completed_requests", "completed", "{:.0f}"),
@@ -47,3 +63,372 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     )
+
+
+# ---- report.md and report.html -------------------------------------------------------------------------
+# Both are rendered from one list of sections, so they always say the same thing. Pictures are PNG
+# files under figures/ for the markdown and base64 data inside the HTML, which needs no other file.
+
+REPORT_MD, REPORT_HTML, FIGURES = "report.md", "report.html", "figures"
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Picture:
+    name: str  # file name under figures/
+    alt: str
+    png: bytes
+
+
+Block = str | Table | Picture
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    blocks: list[Block]
+
+
+@dataclass
+class Run:
+    """One scenario's summary entry with its raw records, as the report needs them."""
+
+    entry: dict[str, Any]
+    records: list[Record]
+
+
+def _fmt(value: Any, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def _pct(measured: Any, reference: Any) -> str:
+    if not isinstance(measured, int | float) or not reference:
+        return "-"
+    return f"{(measured - reference) / reference * 100:+.1f}%"
+
+
+def enrich(entry: dict[str, Any], recs: list[Record], scenario_dir: Path) -> dict[str, Any]:
+    """The entry plus the derived numbers (ideal, queue/service split, log analysis) it lacks, computed by
+    the same functions `djload run` uses, so that the report of an older run says the same."""
+    derived: dict[str, Any] = {}
+    if recs and "mean_queue_ms" not in entry:
+        derived.update(metrics.view_split(recs))
+    if "log_peak_in_view" not in entry:
+        derived.update(serverlog.read(scenario_dir / "server.log").as_summary())
+    derived.update(ideal.compare({**entry, **derived}) if "deviates_from_ideal" not in entry else {})
+    return {**derived, **entry}
+
+
+def load_run(folder: Path) -> list[Run]:
+    summary_path = folder / "summary.json"
+    try:
+        entries = json.loads(summary_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{summary_path}: cannot read the run's summary: {exc}") from None
+    if not isinstance(entries, list):
+        raise ReportError(f"{summary_path}: expected a list of scenario results")
+    runs = []
+    for entry in entries:
+        scenario_dir = folder / str(entry.get("scenario", ""))
+        csv_path = scenario_dir / "requests.csv"
+        recs = records.read(csv_path) if csv_path.is_file() else []
+        runs.append(Run(enrich(entry, recs, scenario_dir), recs))
+    return runs
+
+
+class ReportError(Exception):
+    """The folder holds no readable run."""
+
+
+def _server_label(entry: dict[str, Any]) -> str:
+    mode, workers, threads = entry.get("server_mode", "?"), entry.get("workers", 1), entry.get("threads", 1)
+    label = f"{mode} ×{workers}" if workers and workers != 1 else str(mode)
+    return label + (f" ({threads} threads)" if mode == "wsgi-gthread" else "")
+
+
+TALK_CELL = (("total_time_s", "{:.3f} s"), ("mean_latency_ms", "{:.1f} ms"), ("effective_rps", "{:g}"))
+
+
+def slide_table(runs: list[Run]) -> Table:
+    headers = ["scenario", "server", "endpoint", "status", "completed", "errors", "total time", "mean latency", "RPS"]
+    headers += ["talk: total / mean / RPS", "ideal: total / mean", "vs ideal: total / mean", "deviates > 10%"]
+    rows = []
+    for run in runs:
+        e, talk = run.entry, run.entry.get("expected") or {}
+        talk_cell = "-"
+        if talk:
+            talk_cell = " / ".join(_fmt(talk.get(key), fmt) for key, fmt in TALK_CELL)
+        has_ideal = e.get("ideal_total_time_s") is not None
+        rows.append([
+            e["scenario"], _server_label(e), e.get("endpoint", ""), e.get("status", ""),
+            _fmt(e.get("completed_requests"), "{:.0f}"), _fmt(e.get("total_errors"), "{:.0f}"),
+            _fmt(e.get("total_time_s"), "{:.3f} s"), _fmt(e.get("mean_latency_ms"), "{:.1f} ms"),
+            _fmt(e.get("effective_rps"), "{:.2f}"), talk_cell,
+            f"{e['ideal_total_time_s']:.3f} s / {e['ideal_mean_latency_ms']:.1f} ms" if has_ideal else "-",
+            f"{_pct(e.get('total_time_s'), e.get('ideal_total_time_s'))} / "
+            f"{_pct(e.get('mean_latency_ms'), e.get('ideal_mean_latency_ms'))}" if has_ideal else "-",
+            {True: "YES", False: "no"}.get(e.get("deviates_from_ideal"), "-"),  # type: ignore[arg-type]
+        ])  # fmt: skip
+    return Table(headers, rows)
+
+
+def time_table(runs: list[Run]) -> Table:
+    headers = ["scenario", "mean queue", "p90 queue", "mean in view", "threads (headers / log)"]
+    headers += ["workers", "peak in view (headers / log)", "ideal: at once"]
+    rows = []
+    for run in runs:
+        e = run.entry
+        slots = e.get("ideal_slots")
+        rows.append([
+            e["scenario"], _fmt(e.get("mean_queue_ms"), "{:.1f} ms"), _fmt(e.get("p90_queue_ms"), "{:.1f} ms"),
+            _fmt(e.get("mean_service_ms"), "{:.1f} ms"),
+            f"{_fmt(e.get('view_threads'), '{}')} / {_fmt(e.get('log_distinct_threads'), '{}')}",
+            _fmt(e.get("view_workers"), "{}"),
+            f"{_fmt(e.get('peak_in_view'), '{}')} / {_fmt(e.get('log_peak_in_view'), '{}')}",
+            ("all" if slots is None else str(slots)) if e.get("ideal_rule") else "-",
+        ])  # fmt: skip
+    return Table(headers, rows)
+
+
+# ---- the CPU-bound sweep -----------------------------------------------------------------------------
+
+
+def _times(endpoint: str) -> int | None:
+    match = re.search(r"[?&]times=(\d+)", endpoint)
+    return int(match[1]) if match and "/computation/" in endpoint else None
+
+
+def sweep_series(runs: list[Run]) -> list[figures.Series]:
+    """One series per server mode and view over the computation's `times`; empty unless the run is a sweep
+    (some series has at least three points)."""
+    groups: dict[str, list[tuple[int, float, float]]] = {}
+    for run in runs:
+        e = run.entry
+        times = _times(str(e.get("endpoint", "")))
+        if times is None or e.get("status") != "completed":
+            continue
+        view = "async view" if str(e["endpoint"]).startswith("/async/") else "sync view"
+        label = f"{_server_label(e)} · {view}"
+        groups.setdefault(label, []).append((times, float(e["effective_rps"]), float(e["mean_latency_ms"])))
+    series = [
+        figures.Series(label, [p[0] for p in points], [p[1] for p in points], [p[2] for p in points])
+        for label, points in ((label, sorted(points)) for label, points in groups.items())
+    ]
+    return series if any(len(s.times) >= 3 for s in series) else []
+
+
+def crossovers(a: figures.Series, b: figures.Series) -> str:
+    """Where the RPS ranking of two series flips, interpolated on log scales; or who leads throughout."""
+    common = sorted(set(a.times) & set(b.times))
+    rps_a = {t: r for t, r in zip(a.times, a.rps, strict=True)}
+    rps_b = {t: r for t, r in zip(b.times, b.rps, strict=True)}
+    ratios = [(t, math.log(rps_a[t] / rps_b[t])) for t in common if rps_a[t] > 0 and rps_b[t] > 0]
+    if not ratios:
+        return f"{a.label} vs {b.label}: no common points"
+    flips = []
+    for (t1, d1), (t2, d2) in itertools.pairwise(ratios):
+        if d1 == 0 or d1 * d2 < 0:
+            x = math.log10(t1) + (math.log10(t2) - math.log10(t1)) * (d1 / (d1 - d2) if d1 != d2 else 0)
+            ahead = a.label if d2 > 0 else b.label
+            flips.append(f"{ahead} takes the lead between times={t1} and {t2} (≈{10**x:,.0f})")
+    if flips:
+        return f"{a.label} vs {b.label}: " + "; ".join(flips)
+    leader, other = (a, b) if ratios[0][1] > 0 else (b, a)
+    spread = [math.expm1(abs(d)) * 100 for _, d in ratios]  # how much more RPS the leader has, in %
+    return (
+        f"{a.label} vs {b.label}: no crossover between times={common[0]} and {common[-1]}; "
+        f"{leader.label} leads {other.label} throughout, by {min(spread):.0f}% to {max(spread):.0f}% in RPS"
+    )
+
+
+def sweep_table(series: list[figures.Series]) -> Table:
+    all_times = sorted({t for s in series for t in s.times})
+    headers = ["times"] + [f"{s.label}: RPS / mean" for s in series]
+    rows = []
+    for t in all_times:
+        row = [f"{t:,}"]
+        for s in series:
+            i = s.times.index(t) if t in s.times else -1
+            row.append(f"{s.rps[i]:.1f} / {s.mean_latency_ms[i]:.1f} ms" if i >= 0 else "-")
+        rows.append(row)
+    return Table(headers, rows)
+
+
+# ---- assembling the report ---------------------------------------------------------------------------
+
+
+def sections(folder: Path, runs: list[Run]) -> list[Section]:
+    entries = [run.entry for run in runs]
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(Counter(e.get("status") for e in entries).items()))
+    out = [
+        Section(
+            "Run",
+            [
+                f"{folder.name}: {len(runs)} scenario(s), {statuses}. Times are measured from per-request "
+                "records (first request sent → last response received); the ideal is the queueing model of "
+                "each server mode for the sleeping views (djload/ideal.py); a run further than 10% from it "
+                "is flagged.",
+            ],
+        ),
+        Section("The slide's numbers", [slide_table(runs)]),
+        Section(
+            "Where the time goes",
+            [
+                "Each request's latency split by the site's response headers: queue = sent → view started "
+                "(connect, wait for a free worker, thread or event loop), in view = X-View-Ms. Threads and "
+                "peak in view are counted from the headers (X-Thread-Id, X-View-Start/X-View-Ms) and, for "
+                "the sleeping views, from the views' own log lines in server.log.",
+                time_table(runs),
+            ],
+        ),
+    ]
+    with_records = [run for run in runs if run.records]
+    if with_records:
+        rps = figures.rps_bars(
+            [e["scenario"] for e in entries],
+            [float(e.get("effective_rps") or 0.0) for e in entries],
+            [
+                (e["completed_requests"] / e["ideal_total_time_s"]) if e.get("ideal_total_time_s") else None
+                for e in entries
+            ],
+        )
+        out.append(Section("Throughput", [Picture("rps.png", "effective RPS per scenario", rps)]))
+    series = sweep_series(runs)
+    if series:
+        blocks: list[Block] = [Picture("sweep.png", "RPS and mean latency against times", figures.sweep(series))]
+        blocks.append(sweep_table(series))
+        blocks += [crossovers(a, b) for a, b in itertools.combinations(series, 2)]
+        out.append(Section("CPU-bound sweep", blocks))
+    if with_records:
+        # Timelines of the same endpoint share their time axis, so a serialised run is visibly longer.
+        x_max: dict[str, float] = {}
+        for run in with_records:
+            key = str(run.entry.get("endpoint"))
+            x_max[key] = max(x_max.get(key, 0.0), run.entry.get("total_time_s") or 0.0)
+        pictures: list[Block] = [
+            "One bar per request, in send order: orange = queued before the view started, blue = inside the "
+            "view, grey = the response's way back. The dashed line is the ideal total time. Under one WSGI "
+            "worker the blue parts form a staircase: one request at a time."
+        ]
+        for run in with_records:
+            e = run.entry
+            title = f"{e['scenario']}: {_server_label(e)} {e.get('endpoint', '')}"
+            png = figures.timeline(
+                run.records, title, figures.nice_max(x_max[str(e.get("endpoint"))]), e.get("ideal_total_time_s")
+            )
+            pictures.append(Picture(f"timeline-{e['scenario']}.png", f"timeline of {e['scenario']}", png))
+        out.append(Section("Each request: timeline and latency CDF", pictures))
+    out.append(Section("Metadata", metadata_blocks(runs)))
+    return out
+
+
+def metadata_blocks(runs: list[Run]) -> list[Block]:
+    if not runs:
+        return ["no scenarios"]
+    meta = runs[0].entry.get("metadata") or {}
+    versions = meta.get("versions") or {}
+    rows = [[key, str(meta.get(key, "-"))] for key in ("python", "platform", "cpu_model", "cpu_count", "git_revision")]
+    rows += [[f"version of {package}", str(version)] for package, version in versions.items()]
+    commands = Table(
+        ["scenario", "started", "boot", "server command", "locust command"],
+        [
+            [
+                str(run.entry.get("scenario")),
+                str(run.entry.get("started_at", "-")),
+                _fmt(run.entry.get("boot_s"), "{:.2f} s"),
+                " ".join(run.entry.get("server_command") or []) or "-",
+                " ".join(run.entry.get("locust_command") or []) or "-",
+            ]
+            for run in runs
+        ],
+    )
+    return [Table(["what", "value"], rows), commands]
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(title: str, parts: list[Section]) -> str:
+    lines = [f"# {title}", ""]
+    for section in parts:
+        lines += [f"## {section.title}", ""]
+        for block in section.blocks:
+            if isinstance(block, Table):
+                lines.append("| " + " | ".join(map(_md_cell, block.headers)) + " |")
+                lines.append("|" + "---|" * len(block.headers))
+                lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in block.rows]
+            elif isinstance(block, Picture):
+                lines.append(f"![{block.alt}]({FIGURES}/{block.name})")
+            else:
+                lines.append(block)
+            lines.append("")
+    return "\n".join(lines)
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.flag { color: #b00020; font-weight: bold; }
+img { max-width: 100%; display: block; margin: 0.5em 0 1.5em; }
+"""
+
+
+def render_html(title: str, parts: list[Section]) -> str:
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    for section in parts:
+        body.append(f"<h2>{html.escape(section.title)}</h2>")
+        for block in section.blocks:
+            if isinstance(block, Table):
+                head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
+                rows = "".join(
+                    "<tr>"
+                    + "".join(
+                        f'<td class="flag">{html.escape(c)}</td>' if c == "YES" else f"<td>{html.escape(c)}</td>"
+                        for c in row
+                    )
+                    + "</tr>"
+                    for row in block.rows
+                )
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            elif isinstance(block, Picture):
+                data = base64.b64encode(block.png).decode("ascii")
+                body.append(f'<img alt="{html.escape(block.alt)}" src="data:image/png;base64,{data}">')
+            else:
+                body.append(f"<p>{html.escape(block)}</p>")
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        # An empty icon: the browser would otherwise ask for favicon.ico beside the file.
+        '<link rel="icon" href="data:,">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write(folder: Path, title: str | None = None) -> Path:
+    """Write report.md, figures/*.png and report.html into a results folder; returns report.html's path."""
+    runs = load_run(folder)
+    title = title or f"djload report: {folder.name.removeprefix('.').removesuffix('.partial')}"
+    parts = sections(folder, runs)
+    (folder / FIGURES).mkdir(exist_ok=True)
+    for section in parts:
+        for block in section.blocks:
+            if isinstance(block, Picture):
+                _write(folder / FIGURES / block.name, block.png)
+    _write(folder / REPORT_MD, render_markdown(title, parts).encode())
+    _write(folder / REPORT_HTML, render_html(title, parts).encode())
+    return folder / REPORT_HTML

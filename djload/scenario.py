@@ -5,9 +5,10 @@ person can fix them all in one go.
 """
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,9 @@ class Scenario:
     description: str = ""
     expected: dict[str, float] = field(default_factory=dict)
     source: str = ""
+    # For a scenario expanded from a matrix: the file's name, and each axis with this run's value label.
+    group: str = ""
+    matrix: tuple[tuple[str, str], ...] = ()
 
 
 def site_endpoints() -> list[str]:
@@ -112,7 +116,20 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     return mapping
 
 
+class _Seq(list[Any]):
+    """A YAML list that remembers the line of each item (1-based)."""
+
+    item_lines: list[int]
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
+    sequence = _Seq(loader.construct_object(item, deep=True) for item in node.value)
+    sequence.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return sequence
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
@@ -262,7 +279,7 @@ def _parse(data: _Map, source: str) -> Scenario:
     )
 
 
-def load_file(path: Path) -> Scenario:
+def _read(path: Path) -> _Map:
     source = str(path)
     try:
         data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
@@ -274,7 +291,20 @@ def load_file(path: Path) -> Scenario:
         raise ScenarioError([f"{source}:{where}: invalid YAML: {exc.problem}"]) from None
     if not isinstance(data, _Map):
         raise ScenarioError([f"{source}:1: the file must hold a mapping of scenario fields"])
-    return _parse(data, source)
+    return data
+
+
+def load_file(path: Path) -> Scenario:
+    """The one scenario of a plain (non-matrix) file."""
+    return _parse(_read(path), str(path))
+
+
+def load_scenarios(path: Path) -> list[Scenario]:
+    """The scenarios of one file: one, or one per combination when the file declares a ``matrix:``."""
+    data = _read(path)
+    if "matrix" in data:
+        return _expand(data, str(path))
+    return [_parse(data, str(path))]
 
 
 def scenario_files(path: Path) -> list[Path]:
@@ -297,13 +327,130 @@ def load(paths: Iterable[str | Path]) -> list[Scenario]:
             problems.append(f"{path}: folder holds no scenario files (*.yaml)")
         for file in files:
             try:
-                scenarios.append(load_file(file))
+                scenarios.extend(load_scenarios(file))
             except ScenarioError as exc:
                 problems.extend(exc.problems)
     names = [s.name for s in scenarios]
     for scenario in scenarios:
         if names.count(scenario.name) > 1:
             problems.append(f"{scenario.source}:1: name: '{scenario.name}' is used by more than one scenario")
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    return scenarios
+
+
+# Matrix files. ``matrix:`` maps a dotted field name (``server.mode``, ``endpoint.query.times``) to a list
+# of values; a value may also be a mapping merged into that field (``server: [{mode: wsgi-gthread,
+# threads: 4}]``). Every combination of the axes becomes one Scenario, named after the file and the
+# values, except those matching an entry of ``exclude:`` (a list of mappings of dotted field names).
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, _Map):
+        copy = _Map({key: _copy(item) for key, item in value.items()})
+        copy.line, copy.key_lines = value.line, dict(value.key_lines)
+        return copy
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def _assign(mapping: _Map, key: str, value: Any, line: int, c: _Checker, where: str) -> None:
+    """Set a dotted field; a mapping value is merged field by field. Lines point at the matrix."""
+    *parents, last = key.split(".")
+    for part in parents:
+        if part not in mapping:
+            child = _Map()
+            child.line, child.key_lines = line, {}
+            mapping[part], mapping.key_lines[part] = child, line
+        if not isinstance(mapping[part], _Map):
+            c.problem(line, where, f"cannot set '{key}': '{part}' is not a mapping")
+            return
+        mapping = mapping[part]
+    if isinstance(value, _Map):
+        if last not in mapping or not isinstance(mapping[last], _Map):
+            child = _Map()
+            child.line, child.key_lines = line, {}
+            mapping[last], mapping.key_lines[last] = child, line
+        for sub_key, sub_value in value.items():
+            _assign(mapping[last], str(sub_key), sub_value, value.key_lines[sub_key], c, where)
+        return
+    mapping[last], mapping.key_lines[last] = value, line
+
+
+def _lookup(mapping: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(mapping, dict) or part not in mapping:
+            return ...
+        mapping = mapping[part]
+    return mapping
+
+
+def _label(key: str, value: Any) -> str:
+    """A short, file-name-safe label: ``wsgi``, ``async-non-blocking``, ``workers2``, ``times1000``."""
+    if isinstance(value, dict):
+        return "-".join(_label(str(k), v) for k, v in value.items())
+    if isinstance(value, bool | int | float):
+        number = str(value) if isinstance(value, bool | int) else f"{value:g}"
+        return key.rsplit(".", 1)[-1] + number
+    return re.sub(r"[^A-Za-z0-9.]+", "-", str(value)).strip("-") or "empty"
+
+
+def _plain(value: Any) -> Any:
+    return {str(k): _plain(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def _expand(data: _Map, source: str) -> list[Scenario]:
+    c = _Checker(source)
+    matrix = c.mapping(data["matrix"], data.key_lines["matrix"], "matrix")
+    if matrix is None:
+        raise ScenarioError(c.problems)
+    axes: list[tuple[str, list[tuple[Any, int]]]] = []
+    excludes: list[tuple[_Map, int]] = []
+    for key, values in matrix.items():
+        line = matrix.key_lines[key]
+        if key == "exclude":
+            if not isinstance(values, _Seq) or not all(isinstance(v, _Map) for v in values):
+                c.problem(line, "matrix.exclude", "must be a list of mappings of dotted field names to values")
+            else:
+                excludes = list(zip(values, values.item_lines, strict=True))
+            continue
+        if not isinstance(values, _Seq) or not values:
+            c.problem(line, f"matrix.{key}", f"must be a non-empty list of values, got {values!r}")
+            continue
+        axes.append((str(key), list(zip(values, values.item_lines, strict=True))))
+    if not axes:
+        c.problem(matrix.line, "matrix", "needs at least one field with a list of values")
+    if c.problems:
+        raise ScenarioError(c.problems)
+
+    base = _copy(data)
+    del base["matrix"]
+    group = base.get("name") if isinstance(base.get("name"), str) and base.get("name") else Path(source).stem
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    used_excludes: set[int] = set()
+    for combination in itertools.product(*[[(key, value, line) for value, line in values] for key, values in axes]):
+        variant = _copy(base)
+        for key, value, line in combination:
+            _assign(variant, key, value, line, c, key)
+        hits = [i for i, (rule, _) in enumerate(excludes) if all(_lookup(variant, k) == v for k, v in rule.items())]
+        if hits:
+            used_excludes.update(hits)
+            continue
+        labels = [(key, _label(key, value)) for key, value, _ in combination]
+        variant["name"] = "-".join([group] + [label for _, label in labels])
+        variant.key_lines["name"] = base.key_lines.get("name", data.key_lines["matrix"])
+        try:
+            scenario = _parse(variant, source)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        scenarios.append(replace(scenario, group=group, matrix=tuple(labels)))
+    for i, (rule, line) in enumerate(excludes):
+        if i not in used_excludes:
+            c.problem(line, "matrix.exclude", f"{_plain(rule)} matches no combination of the matrix")
+    problems = c.problems + problems
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     return scenarios

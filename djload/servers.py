@@ -36,6 +36,11 @@ class Mode:
     worker_class: str | None = None  # gunicorn -k; None means plain uvicorn, no gunicorn
     uses_threads: bool = False
 
+    @property
+    def interface(self) -> str:
+        """'wsgi' or 'asgi': which of Django's handlers serves the requests."""
+        return self.app.split(":")[0].rsplit(".", 1)[-1]
+
 
 MODES: dict[str, Mode] = {
     "wsgi": Mode("gunicorn, sync workers (the talk)", "django_adjango.wsgi"),

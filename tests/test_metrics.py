@@ -1,6 +1,6 @@
 import pytest
 
-from djload.metrics import effective_rps, percentile, summarize, total_time_s
+from djload.metrics import effective_rps, peak_overlap, percentile, summarize, total_time_s, view_split
 from djload.records import Record
 
 
@@ -55,3 +55,33 @@ def test_no_records_gives_no_latency() -> None:
     assert summary["completed_requests"] == 0
     assert summary["mean_latency_ms"] is None
     assert summary["p99_ms"] is None
+
+
+def served(start: float, queue_s: float, view_ms: float, thread: int = 1) -> Record:
+    view_start = start + queue_s
+    latency_ms = queue_s * 1000 + view_ms + 1.0
+    return Record(start, latency_ms, 200, 13, "", 42, thread, view_start, view_ms)
+
+
+def test_view_split_separates_queue_from_service() -> None:
+    # One worker, three 1 s views sent at once: they queue 0, 1 and 2 s.
+    split = view_split([served(100.0, k, 1000.0) for k in range(3)])
+    assert split["mean_queue_ms"] == pytest.approx(1000.0)
+    assert split["mean_service_ms"] == pytest.approx(1000.0)
+    assert split["peak_in_view"] == 1
+    assert (split["view_threads"], split["view_workers"]) == (1, 1)
+
+
+def test_view_split_counts_overlapping_views_and_threads() -> None:
+    split = view_split([served(100.0, 0.01, 1000.0, thread=t) for t in range(5)])
+    assert split["peak_in_view"] == 5
+    assert split["view_threads"] == 5
+
+
+def test_view_split_without_headers() -> None:
+    assert view_split([rec(0.0, 5.0)])["mean_queue_ms"] is None
+
+
+def test_back_to_back_intervals_do_not_overlap() -> None:
+    assert peak_overlap([(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]) == 1
+    assert peak_overlap([(0.0, 2.0), (1.0, 3.0), (1.5, 1.6)]) == 3

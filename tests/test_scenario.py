@@ -75,3 +75,90 @@ def test_empty_folder_and_missing_path(tmp_path: Path) -> None:
         f"{tmp_path}: folder holds no scenario files (*.yaml)",
         f"{tmp_path / 'missing.yaml'}: no such file or folder",
     ]
+
+
+MATRIX = ROOT / "scenarios" / "matrix" / "server-modes.yaml"
+SWEEP = ROOT / "scenarios" / "sweep" / "cpu-bound.yaml"
+
+
+def test_server_modes_matrix_expands_to_every_mode_endpoint_and_worker_count() -> None:
+    scenarios = load([MATRIX])
+    assert len(scenarios) == 5 * 2 * 3
+    assert len({s.name for s in scenarios}) == len(scenarios)
+    assert {s.server.mode for s in scenarios} == {"wsgi", "wsgi-gthread", "asgi", "asgi-native", "uvicorn"}
+    assert {s.endpoint.path for s in scenarios} == {"/async/non-blocking/", "/sync/blocking/", "/async/blocking/"}
+    assert {s.server.workers for s in scenarios} == {1, 2}
+    by_name = {s.name: s for s in scenarios}
+    gthread = by_name["server-modes-wsgi-gthread-workers2-sync-blocking"]
+    assert (gthread.server.threads, gthread.swarm.users, gthread.group) == (4, 10, "server-modes")
+    assert dict(gthread.matrix)["endpoint.path"] == "sync-blocking"
+
+
+def test_sweep_covers_times_from_ten_to_a_million_for_four_variants() -> None:
+    scenarios = load([SWEEP])
+    times = sorted({int(dict(s.endpoint.query)["times"]) for s in scenarios})
+    assert times == [10**k for k in range(1, 7)]
+    variants = {(s.server.mode, s.endpoint.path) for s in scenarios}
+    assert variants == {
+        ("wsgi", "/sync/computation/"),
+        ("wsgi-gthread", "/sync/computation/"),
+        ("asgi", "/sync/computation/"),
+        ("asgi", "/async/computation/"),
+    }
+    assert len(scenarios) == 4 * 6
+
+
+def test_matrix_values_may_be_mappings_and_names_say_the_values(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "swarm: {users: 2}\n"
+        "endpoint: {path: /sync/computation/}\n"
+        "matrix:\n"
+        "  server:\n"
+        "    - {mode: wsgi}\n"
+        "    - {mode: wsgi-gthread, threads: 8}\n"
+        "  endpoint.query.times: [10, 1000]\n"
+        "  sleep: [0.25]\n"
+    )
+    scenarios = {s.name: s for s in load([path])}
+    assert set(scenarios) == {
+        "m-wsgi-times10-sleep0.25",
+        "m-wsgi-times1000-sleep0.25",
+        "m-wsgi-gthread-threads8-times10-sleep0.25",
+        "m-wsgi-gthread-threads8-times1000-sleep0.25",
+    }
+    gthread = scenarios["m-wsgi-gthread-threads8-times1000-sleep0.25"]
+    assert (gthread.server.threads, gthread.endpoint.url_path, gthread.sleep) == (
+        8,
+        "/sync/computation/?times=1000",
+        0.25,
+    )
+
+
+def test_matrix_problems_name_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "swarm: {users: 2}\n"  # 1
+        "endpoint: {path: /sync/blocking/}\n"  # 2
+        "matrix:\n"  # 3
+        "  server.mode:\n"  # 4
+        "    - wsgi\n"  # 5
+        "    - wsgii\n"  # 6
+        "  server.wokers: [1]\n"  # 7
+        "  swarm.users: 3\n"  # 8
+        "  exclude:\n"  # 9
+        "    - {server.mode: asgi}\n"  # 10
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load([path])
+    problems = caught.value.problems
+    assert f"{path}:8: matrix.swarm.users: must be a non-empty list of values, got 3" in problems
+    path.write_text(path.read_text().replace("swarm.users: 3", "swarm.users: [3]"))
+    with pytest.raises(ScenarioError) as caught:
+        load([path])
+    problems = caught.value.problems
+    text = "\n".join(problems)
+    assert f"{path}:6: server.mode: unknown value 'wsgii'; did you mean 'wsgi'?" in problems, text
+    assert f"{path}:7: server.wokers: unknown key; did you mean 'workers'?" in problems, text
+    assert f"{path}:10: matrix.exclude: {{'server.mode': 'asgi'}} matches no combination of the matrix" in problems
+    assert len(problems) == len(set(problems)), "each problem once, not once per combination"

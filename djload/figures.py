@@ -1,0 +1,132 @@
+"""The report's pictures, drawn with matplotlib's Agg backend into PNG bytes.
+
+Pure drawing: each function takes numbers and returns a PNG; what to draw is decided in report.py.
+"""
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: never open a window, whatever MPLBACKEND says
+
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen before pyplot is imported
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from djload.records import Record  # noqa: E402
+
+QUEUE, VIEW, RETURN = "#f4a261", "#2a6f97", "#c9c9c9"
+DPI = 100
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def timeline(
+    records: Sequence[Record], title: str, x_max_s: float | None = None, ideal_total_s: float | None = None
+) -> bytes:
+    """One bar per request, from send to response, in send order top to bottom: the part before the view
+    started (queue), the view itself, and the way back. A serialised run is a staircase of view parts."""
+    ordered = sorted(records, key=lambda r: r.start)
+    t0 = ordered[0].start if ordered else 0.0
+    figure, (bars, cdf) = plt.subplots(
+        1, 2, figsize=(9.5, 0.9 + min(len(ordered), 40) * 0.09 + 1.2), gridspec_kw={"width_ratios": [3, 1]}
+    )
+    for row, record in enumerate(ordered):
+        send, end = record.start - t0, record.end - t0
+        if record.view_start is None or record.view_ms is None:
+            bars.barh(row, end - send, left=send, height=0.8, color=RETURN)
+            continue
+        view_begin = min(max(record.view_start - t0, send), end)
+        view_end = min(view_begin + record.view_ms / 1000, end)
+        bars.barh(row, view_begin - send, left=send, height=0.8, color=QUEUE)
+        bars.barh(row, view_end - view_begin, left=view_begin, height=0.8, color=VIEW)
+        bars.barh(row, end - view_end, left=view_end, height=0.8, color=RETURN)
+    if ideal_total_s:
+        bars.axvline(ideal_total_s, color="black", linestyle="--", linewidth=1)
+    bars.invert_yaxis()
+    bars.set_xlim(0, x_max_s or None)
+    bars.set_xlabel("seconds since the first request was sent")
+    bars.set_ylabel("request (in send order)")
+    bars.set_title(title, fontsize=10, loc="left")
+    legend = [Patch(color=QUEUE, label="queue (send → view start)"), Patch(color=VIEW, label="in the view")]
+    legend.append(Patch(color=RETURN, label="response"))
+    if ideal_total_s:
+        legend.append(Patch(facecolor="none", edgecolor="black", linestyle="--", label="ideal total"))
+    bars.legend(handles=legend, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(legend))
+
+    latencies = sorted(r.latency_ms for r in ordered)
+    if latencies:
+        fractions = [(i + 1) / len(latencies) for i in range(len(latencies))]
+        cdf.step(latencies, fractions, where="post", color=VIEW)
+    cdf.set_ylim(0, 1.02)
+    cdf.set_xlabel("latency (ms)")
+    cdf.set_ylabel("fraction of requests")
+    cdf.set_title("latency CDF", fontsize=10, loc="left")
+    cdf.grid(alpha=0.3)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def rps_bars(labels: Sequence[str], measured: Sequence[float], ideal: Sequence[float | None]) -> bytes:
+    """Effective RPS per scenario, the ideal model's RPS marked where there is one."""
+    figure, axes = plt.subplots(figsize=(9.5, 0.8 + 0.28 * len(labels)))
+    rows = range(len(labels))
+    axes.barh(rows, measured, color=VIEW, label="measured")
+    marks = [(row, value) for row, value in zip(rows, ideal, strict=True) if value]
+    if marks:
+        axes.scatter([v for _, v in marks], [r for r, _ in marks], marker="|", s=200, color="black", label="ideal")
+    axes.set_yticks(list(rows), labels, fontsize=7)
+    axes.invert_yaxis()
+    positive = [v for v in measured if v > 0]
+    if positive and max(positive) / min(positive) > 50:
+        axes.set_xscale("log")
+    axes.set_xlabel("effective RPS (completed requests / total time)")
+    axes.grid(axis="x", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    times: list[int]
+    rps: list[float]
+    mean_latency_ms: list[float]
+
+
+def sweep(series: Sequence[Series]) -> bytes:
+    """RPS and mean latency against the computation's `times`, one line per server mode and view."""
+    figure, (rps, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for line in series:
+        rps.plot(line.times, line.rps, marker="o", label=line.label)
+        latency.plot(line.times, line.mean_latency_ms, marker="o", label=line.label)
+    for axes, ylabel in ((rps, "effective RPS"), (latency, "mean latency (ms)")):
+        axes.set_xscale("log")
+        values = [v for line in series for v in (line.rps if axes is rps else line.mean_latency_ms) if v > 0]
+        if values and max(values) / min(values) > 20:
+            axes.set_yscale("log")
+        axes.set_xlabel("times (loop steps per request)")
+        axes.set_ylabel(ylabel)
+        axes.grid(alpha=0.3, which="both")
+    rps.set_title("throughput", fontsize=10, loc="left")
+    latency.set_title("mean latency", fontsize=10, loc="left")
+    rps.legend(fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def nice_max(value: float) -> float:
+    """A round axis limit a little above value, shared by timelines that should be compared."""
+    if value <= 0:
+        return 1.0
+    step = 10.0 ** math.floor(math.log10(value))
+    return math.ceil(value * 1.05 / (step / 2)) * (step / 2)

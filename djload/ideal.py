@@ -1,0 +1,122 @@
+"""The ideal model: what the queueing physics of each server mode allows for the sleeping views.
+
+A sleeping view holds its request for ``sleep`` seconds and uses no CPU, so a run's shape depends only on
+how many requests the server lets into the view at once (its slots) and on the swarm:
+
+- gunicorn's sync worker (``wsgi``) serves one request at a time per worker, async views included
+  (Django's WSGI handler runs them to completion with ``async_to_sync``): slots = workers. Ten requests
+  on one worker take 10 × sleep, and their mean latency is (10 + 1) / 2 × sleep.
+- ``wsgi-gthread`` serves ``threads`` requests at once per worker: slots = workers × threads, so the
+  requests run in waves.
+- Under ASGI (``asgi``, ``asgi-native``, ``uvicorn``) an async view that awaits its sleep lets the event
+  loop run every other request meanwhile: no limit. A sync view is not bounded by the loop's default
+  thread pool either: Django's ASGI handler opens a ``ThreadSensitiveContext`` per request and asgiref
+  gives each context a single-thread executor of its own, so every request gets a thread (the talk's
+  log shows a new thread id per request; djload counts them).
+- ``/async/blocking/`` (``time.sleep`` inside an async view) blocks the event loop: slots = workers.
+
+The latencies come from a small deterministic simulation of the fixed-count swarm (every user sends
+its next request as soon as the previous answer arrives; the server serves first come, first served),
+which gives the closed formulas above for one request per user and stays right for more.
+"""
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+from djload.servers import MODES
+
+SLEEP_PATHS = ("/async/non-blocking/", "/sync/blocking/", "/async/blocking/")
+# A run whose total time or mean latency is further than this from the ideal is flagged.
+TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Ideal:
+    slots: int | None  # requests the server lets into the view at once; None means no limit
+    rule: str  # the physics in a few words, for the report
+    total_time_s: float
+    mean_latency_ms: float
+
+
+def slots(mode: str, workers: int, threads: int, path: str) -> tuple[int | None, str]:
+    """How many requests can be inside a sleeping view at once, and why."""
+    server = MODES[mode]
+    if server.interface == "wsgi":
+        if server.uses_threads:
+            return workers * threads, f"{workers} worker(s) × {threads} threads: waves of {workers * threads}"
+        return workers, f"{workers} sync worker(s): {workers} request(s) at a time"
+    if path == "/async/blocking/":
+        return workers, f"time.sleep blocks each worker's event loop: {workers} at a time"
+    if path == "/sync/blocking/":
+        return None, "a thread per request (Django's ThreadSensitiveContext): all at once"
+    return None, "one event loop overlaps every await: all at once"
+
+
+def simulate(users: int, requests_per_user: int, service_s: float, slot_count: int | None) -> list[tuple[float, float]]:
+    """(send, answer) times in seconds of every request of a closed-loop fixed-count swarm, all users
+    starting at 0, against a server with slot_count first-come-first-served slots."""
+    capacity = users if slot_count is None else min(slot_count, users)
+    free_at = [0.0] * capacity  # a heap: when each slot is next free
+    ready = [(0.0, user) for user in range(users)]  # a heap: (send time, user)
+    left = [requests_per_user] * users
+    requests: list[tuple[float, float]] = []
+    while ready:
+        sent, user = heapq.heappop(ready)
+        done = max(sent, heapq.heappop(free_at)) + service_s
+        heapq.heappush(free_at, done)
+        requests.append((sent, done))
+        left[user] -= 1
+        if left[user]:
+            heapq.heappush(ready, (done, user))
+    return requests
+
+
+def ideal(
+    mode: str, workers: int, threads: int, path: str, users: int, requests_per_user: int, sleep_s: float
+) -> Ideal | None:
+    """The ideal run of a sleeping endpoint; None for the other endpoints (CPU-bound work is measured)."""
+    if path not in SLEEP_PATHS or mode not in MODES:
+        return None
+    slot_count, rule = slots(mode, workers, threads, path)
+    requests = simulate(users, requests_per_user, sleep_s, slot_count)
+    mean_ms = sum(done - sent for sent, done in requests) / len(requests) * 1000
+    return Ideal(slot_count, rule, max(done for _, done in requests), mean_ms)
+
+
+def _deviation(measured: Any, ideal_value: float) -> float | None:
+    if not isinstance(measured, int | float) or ideal_value <= 0:
+        return None
+    return (measured - ideal_value) / ideal_value
+
+
+def compare(result: dict[str, Any]) -> dict[str, Any]:
+    """The ideal beside a summary entry: ideal numbers, deviations and the > 10 % flag (None: no model)."""
+    path = str(result.get("endpoint", "")).split("?")[0]
+    model = ideal(
+        str(result.get("server_mode")),
+        int(result.get("workers") or 1),
+        int(result.get("threads") or 1),
+        path,
+        int(result.get("users") or 0),
+        int(result.get("requests_per_user") or 1),
+        float(result.get("sleep_s") or 0.0),
+    )
+    if model is None or not result.get("users"):
+        return {
+            "ideal_total_time_s": None,
+            "ideal_mean_latency_ms": None,
+            "ideal_slots": None,
+            "ideal_rule": "",
+            "deviates_from_ideal": None,
+        }
+    total = _deviation(result.get("total_time_s"), model.total_time_s)
+    mean = _deviation(result.get("mean_latency_ms"), model.mean_latency_ms)
+    deviations = [d for d in (total, mean) if d is not None]
+    return {
+        "ideal_total_time_s": model.total_time_s,
+        "ideal_mean_latency_ms": model.mean_latency_ms,
+        "ideal_slots": model.slots,
+        "ideal_rule": model.rule,
+        "deviates_from_ideal": any(abs(d) > TOLERANCE for d in deviations) if deviations else None,
+    }

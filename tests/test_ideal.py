@@ -1,0 +1,71 @@
+import pytest
+
+from djload.ideal import TOLERANCE, compare, ideal, simulate, slots
+
+
+def test_one_sync_worker_serialises_the_talks_ten_requests() -> None:
+    # The talk: 10 requests at once, 2 s sleep, one WSGI worker → 20 s total, (10 + 1) / 2 × 2 s mean.
+    model = ideal("wsgi", 1, 1, "/sync/blocking/", users=10, requests_per_user=1, sleep_s=2.0)
+    assert model is not None
+    assert model.total_time_s == pytest.approx(20.0)
+    assert model.mean_latency_ms == pytest.approx(11000.0)
+    assert model.slots == 1
+
+
+@pytest.mark.parametrize("path", ["/async/non-blocking/", "/sync/blocking/", "/async/blocking/"])
+def test_wsgi_serialises_every_sleeping_view(path: str) -> None:
+    model = ideal("wsgi", 1, 1, path, 10, 1, 2.0)
+    assert model is not None and model.total_time_s == pytest.approx(20.0)
+
+
+def test_workers_and_threads_run_waves() -> None:
+    # 10 requests, 2 workers × 4 threads = 8 slots: a wave of 8, then 2 more.
+    model = ideal("wsgi-gthread", 2, 4, "/sync/blocking/", 10, 1, 1.0)
+    assert model is not None
+    assert model.total_time_s == pytest.approx(2.0)
+    assert model.mean_latency_ms == pytest.approx((8 * 1.0 + 2 * 2.0) / 10 * 1000)
+    # Threads mean nothing to the sync worker: two workers are two at a time.
+    two = ideal("wsgi", 2, 4, "/sync/blocking/", 10, 1, 1.0)
+    assert two is not None and two.total_time_s == pytest.approx(5.0)
+    assert two.mean_latency_ms == pytest.approx(3000.0)
+
+
+@pytest.mark.parametrize("mode", ["asgi", "asgi-native", "uvicorn"])
+def test_asgi_overlaps_async_and_sync_views_but_not_the_blocking_mistake(mode: str) -> None:
+    for path in ("/async/non-blocking/", "/sync/blocking/"):
+        model = ideal(mode, 1, 1, path, 10, 1, 2.0)
+        assert model is not None
+        assert (model.slots, model.total_time_s, model.mean_latency_ms) == (None, 2.0, 2000.0)
+    blocked = ideal(mode, 1, 1, "/async/blocking/", 10, 1, 2.0)
+    assert blocked is not None and blocked.total_time_s == pytest.approx(20.0)
+    assert slots(mode, 3, 1, "/async/blocking/")[0] == 3
+
+
+def test_closed_loop_with_several_requests_per_user() -> None:
+    # 2 users × 3 requests on one slot: the six requests run back to back, 6 s in all.
+    requests = simulate(users=2, requests_per_user=3, service_s=1.0, slot_count=1)
+    assert len(requests) == 6
+    assert max(done for _, done in requests) == pytest.approx(6.0)
+    # With enough slots every request takes exactly the service time.
+    assert {done - sent for sent, done in simulate(4, 5, 0.5, None)} == {0.5}
+
+
+def test_cpu_bound_and_unknown_endpoints_have_no_model() -> None:
+    assert ideal("wsgi", 1, 1, "/sync/computation/", 10, 1, 2.0) is None
+    assert (
+        compare({"server_mode": "wsgi", "endpoint": "/sync/computation/?times=10", "users": 10})["deviates_from_ideal"]
+        is None
+    )
+
+
+def test_compare_flags_deviations_beyond_ten_percent() -> None:
+    entry = {
+        "server_mode": "wsgi", "workers": 1, "threads": 1, "endpoint": "/sync/blocking/",
+        "users": 10, "requests_per_user": 1, "sleep_s": 2.0,
+    }  # fmt: skip
+    talk = compare({**entry, "total_time_s": 20.035, "mean_latency_ms": 11018.5})
+    assert talk["ideal_total_time_s"] == pytest.approx(20.0)
+    assert talk["ideal_mean_latency_ms"] == pytest.approx(11000.0)
+    assert talk["deviates_from_ideal"] is False
+    slow = compare({**entry, "total_time_s": 20.0 * (1 + TOLERANCE + 0.01), "mean_latency_ms": 11000.0})
+    assert slow["deviates_from_ideal"] is True
