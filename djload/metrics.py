@@ -4,7 +4,9 @@ Every number comes from the raw, unrounded records, never from Locust's bucketed
 """
 
 import math
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from djload.records import Record
 
@@ -65,14 +67,14 @@ def peak_overlap(intervals: Sequence[tuple[float, float]]) -> int:
     return peak
 
 
-def view_split(records: Sequence[Record]) -> dict[str, float | int | None]:
+def view_split(records: Sequence[Record]) -> dict[str, Any]:
     """Each request's latency split, from the site's response headers, into queue time (send → view
     start) and service time (inside the view); plus how many threads and workers served the view and
     how many requests were inside it at once."""
     views = [(r, r.view_start, r.view_ms) for r in records if r.view_start is not None and r.view_ms is not None]
     if not views:
         keys = ("mean_queue_ms", "p90_queue_ms", "mean_service_ms", "view_threads", "view_workers", "peak_in_view")
-        return dict.fromkeys(keys)
+        return {**dict.fromkeys(keys), "requests_per_worker": []}
     queues = sorted((start - r.start) * 1000 for r, start, _ in views)
     return {
         "mean_queue_ms": sum(queues) / len(queues),
@@ -80,5 +82,7 @@ def view_split(records: Sequence[Record]) -> dict[str, float | int | None]:
         "mean_service_ms": sum(ms for _, _, ms in views) / len(views),
         "view_threads": len({(r.worker_pid, r.thread_id) for r, _, _ in views}),
         "view_workers": len({r.worker_pid for r, _, _ in views}),
+        # How evenly the kernel spread the connections over the worker processes, busiest first.
+        "requests_per_worker": sorted(Counter(r.worker_pid for r, _, _ in views).values(), reverse=True),
         "peak_in_view": peak_overlap([(start, start + ms / 1000) for _, start, ms in views]),
     }

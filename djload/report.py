@@ -179,7 +179,7 @@ def slide_table(runs: list[Run]) -> Table:
 
 def time_table(runs: list[Run]) -> Table:
     headers = ["scenario", "mean queue", "p90 queue", "mean in view", "threads (headers / log)"]
-    headers += ["workers", "peak in view (headers / log)", "ideal: at once"]
+    headers += ["requests per worker", "peak in view (headers / log)", "ideal: at once"]
     rows = []
     for run in runs:
         e = run.entry
@@ -188,7 +188,7 @@ def time_table(runs: list[Run]) -> Table:
             e["scenario"], _fmt(e.get("mean_queue_ms"), "{:.1f} ms"), _fmt(e.get("p90_queue_ms"), "{:.1f} ms"),
             _fmt(e.get("mean_service_ms"), "{:.1f} ms"),
             f"{_fmt(e.get('view_threads'), '{}')} / {_fmt(e.get('log_distinct_threads'), '{}')}",
-            _fmt(e.get("view_workers"), "{}"),
+            "+".join(map(str, e.get("requests_per_worker") or [])) or "-",
             f"{_fmt(e.get('peak_in_view'), '{}')} / {_fmt(e.get('log_peak_in_view'), '{}')}",
             ("all" if slots is None else str(slots)) if e.get("ideal_rule") else "-",
         ])  # fmt: skip
@@ -269,7 +269,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         Section(
             "Run",
             [
-                f"{folder.name}: {len(runs)} scenario(s), {statuses}. Times are measured from per-request "
+                f"{_run_name(folder)}: {len(runs)} scenario(s), {statuses}. Times are measured from per-request "
                 "records (first request sent → last response received); the ideal is the queueing model of "
                 "each server mode for the sleeping views (djload/ideal.py); a run further than 10% from it "
                 "is flagged.",
@@ -317,7 +317,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         ]
         for run in with_records:
             e = run.entry
-            title = f"{e['scenario']}: {_server_label(e)} {e.get('endpoint', '')}"
+            title = f"{e['scenario']}\n{_server_label(e)} {e.get('endpoint', '')}"
             png = figures.timeline(
                 run.records, title, figures.nice_max(x_max[str(e.get("endpoint"))]), e.get("ideal_total_time_s")
             )
@@ -413,6 +413,11 @@ def render_html(title: str, parts: list[Section]) -> str:
     )
 
 
+def _run_name(folder: Path) -> str:
+    """The run's name, also while its folder still has the temporary name it is built under."""
+    return folder.name.removeprefix(".").removesuffix(".partial")
+
+
 def _write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -422,7 +427,7 @@ def _write(path: Path, data: bytes) -> None:
 def write(folder: Path, title: str | None = None) -> Path:
     """Write report.md, figures/*.png and report.html into a results folder; returns report.html's path."""
     runs = load_run(folder)
-    title = title or f"djload report: {folder.name.removeprefix('.').removesuffix('.partial')}"
+    title = title or f"djload report: {_run_name(folder)}"
     parts = sections(folder, runs)
     (folder / FIGURES).mkdir(exist_ok=True)
     for section in parts:

@@ -343,6 +343,8 @@ def load(paths: Iterable[str | Path]) -> list[Scenario]:
 # of values; a value may also be a mapping merged into that field (``server: [{mode: wsgi-gthread,
 # threads: 4}]``). Every combination of the axes becomes one Scenario, named after the file and the
 # values, except those matching an entry of ``exclude:`` (a list of mappings of dotted field names).
+# An entry of ``include:`` sets its other fields on the combinations that match its matrix fields, e.g.
+# fewer requests where each one is slow: ``{endpoint.query.times: 1000000, swarm.requests_per_user: 10}``.
 
 
 def _copy(value: Any) -> Any:
@@ -406,14 +408,14 @@ def _expand(data: _Map, source: str) -> list[Scenario]:
     if matrix is None:
         raise ScenarioError(c.problems)
     axes: list[tuple[str, list[tuple[Any, int]]]] = []
-    excludes: list[tuple[_Map, int]] = []
+    rules: dict[str, list[tuple[_Map, int]]] = {"exclude": [], "include": []}
     for key, values in matrix.items():
         line = matrix.key_lines[key]
-        if key == "exclude":
+        if key in rules:
             if not isinstance(values, _Seq) or not all(isinstance(v, _Map) for v in values):
-                c.problem(line, "matrix.exclude", "must be a list of mappings of dotted field names to values")
+                c.problem(line, f"matrix.{key}", "must be a list of mappings of dotted field names to values")
             else:
-                excludes = list(zip(values, values.item_lines, strict=True))
+                rules[key] = list(zip(values, values.item_lines, strict=True))
             continue
         if not isinstance(values, _Seq) or not values:
             c.problem(line, f"matrix.{key}", f"must be a non-empty list of values, got {values!r}")
@@ -421,23 +423,42 @@ def _expand(data: _Map, source: str) -> list[Scenario]:
         axes.append((str(key), list(zip(values, values.item_lines, strict=True))))
     if not axes:
         c.problem(matrix.line, "matrix", "needs at least one field with a list of values")
+    axis_keys = [key for key, _ in axes]
+
+    def on_axis(field: str) -> bool:
+        return any(field == key or field.startswith(key + ".") for key in axis_keys)
+
+    for rule, line in rules["include"]:
+        if not any(on_axis(str(k)) for k in rule):
+            c.problem(
+                line, "matrix.include", f"{_plain(rule)} names no matrix field to match; one of " + ", ".join(axis_keys)
+            )
     if c.problems:
         raise ScenarioError(c.problems)
+
+    def matches(variant: _Map, rule: _Map, conditions: Callable[[str], bool]) -> bool:
+        return all(_lookup(variant, str(k)) == v for k, v in rule.items() if conditions(str(k)))
 
     base = _copy(data)
     del base["matrix"]
     group = base.get("name") if isinstance(base.get("name"), str) and base.get("name") else Path(source).stem
     scenarios: list[Scenario] = []
     problems: list[str] = []
-    used_excludes: set[int] = set()
+    used: set[tuple[str, int]] = set()
     for combination in itertools.product(*[[(key, value, line) for value, line in values] for key, values in axes]):
         variant = _copy(base)
         for key, value, line in combination:
             _assign(variant, key, value, line, c, key)
-        hits = [i for i, (rule, _) in enumerate(excludes) if all(_lookup(variant, k) == v for k, v in rule.items())]
-        if hits:
-            used_excludes.update(hits)
+        excluded = [("exclude", i) for i, (rule, _) in enumerate(rules["exclude"]) if matches(variant, rule, bool)]
+        used.update(excluded)
+        if excluded:
             continue
+        for i, (rule, _) in enumerate(rules["include"]):
+            if matches(variant, rule, on_axis):
+                used.add(("include", i))
+                for k, v in rule.items():
+                    if not on_axis(str(k)):
+                        _assign(variant, str(k), v, rule.key_lines[k], c, str(k))
         labels = [(key, _label(key, value)) for key, value, _ in combination]
         variant["name"] = "-".join([group] + [label for _, label in labels])
         variant.key_lines["name"] = base.key_lines.get("name", data.key_lines["matrix"])
@@ -447,9 +468,10 @@ def _expand(data: _Map, source: str) -> list[Scenario]:
             problems.extend(exc.problems)
             continue
         scenarios.append(replace(scenario, group=group, matrix=tuple(labels)))
-    for i, (rule, line) in enumerate(excludes):
-        if i not in used_excludes:
-            c.problem(line, "matrix.exclude", f"{_plain(rule)} matches no combination of the matrix")
+    for kind, entries in rules.items():
+        for i, (rule, line) in enumerate(entries):
+            if (kind, i) not in used:
+                c.problem(line, f"matrix.{kind}", f"{_plain(rule)} matches no combination of the matrix")
     problems = c.problems + problems
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))

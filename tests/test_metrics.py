@@ -69,7 +69,7 @@ def test_view_split_separates_queue_from_service() -> None:
     assert split["mean_queue_ms"] == pytest.approx(1000.0)
     assert split["mean_service_ms"] == pytest.approx(1000.0)
     assert split["peak_in_view"] == 1
-    assert (split["view_threads"], split["view_workers"]) == (1, 1)
+    assert (split["view_threads"], split["view_workers"], split["requests_per_worker"]) == (1, 1, [3])
 
 
 def test_view_split_counts_overlapping_views_and_threads() -> None:

@@ -106,6 +106,9 @@ def test_sweep_covers_times_from_ten_to_a_million_for_four_variants() -> None:
         ("asgi", "/async/computation/"),
     }
     assert len(scenarios) == 4 * 6
+    # include: fewer requests where each one is slow.
+    requests = {int(dict(s.endpoint.query)["times"]): s.swarm.total_requests for s in scenarios}
+    assert requests[10] == 2000 and requests[1000000] == 100
 
 
 def test_matrix_values_may_be_mappings_and_names_say_the_values(tmp_path: Path) -> None:
@@ -119,6 +122,8 @@ def test_matrix_values_may_be_mappings_and_names_say_the_values(tmp_path: Path) 
         "    - {mode: wsgi-gthread, threads: 8}\n"
         "  endpoint.query.times: [10, 1000]\n"
         "  sleep: [0.25]\n"
+        "  include:\n"
+        "    - {server.mode: wsgi-gthread, endpoint.query.times: 1000, swarm.users: 5}\n"
     )
     scenarios = {s.name: s for s in load([path])}
     assert set(scenarios) == {
@@ -148,11 +153,15 @@ def test_matrix_problems_name_file_line_and_field(tmp_path: Path) -> None:
         "  swarm.users: 3\n"  # 8
         "  exclude:\n"  # 9
         "    - {server.mode: asgi}\n"  # 10
+        "  include:\n"  # 11
+        "    - {swarm.users: 4}\n"  # 12
     )
     with pytest.raises(ScenarioError) as caught:
         load([path])
     problems = caught.value.problems
     assert f"{path}:8: matrix.swarm.users: must be a non-empty list of values, got 3" in problems
+    no_match = "names no matrix field to match; one of server.mode, server.wokers"
+    assert f"{path}:12: matrix.include: {{'swarm.users': 4}} {no_match}" in problems
     path.write_text(path.read_text().replace("swarm.users: 3", "swarm.users: [3]"))
     with pytest.raises(ScenarioError) as caught:
         load([path])
