@@ -313,6 +313,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     (scenario,) = load([args.scenario])
     where = _where(args)
+    servers.check_bind(args.web_host, args.web_port, where.allow_remote)
+    servers.check_port_free(args.web_host, args.web_port)  # before the site boots, not after
     target = where.targets.get(scenario.server.mode)
     folder = RunFolder(args.out) if args.out else RunFolder.new(f"ui-{scenario.name}")
     try:

@@ -2,6 +2,7 @@
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from djload import metrics, records
 from djload.servers import free_port
 from tests.conftest import ScenarioFactory
+from tests.test_cli import djload
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -102,3 +104,21 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
     assert shown["Mean latency"] == f"{summary['mean_latency_ms']:.1f} ms"
     assert shown["Effective RPS"] == f"{summary['effective_rps']:.2f}"
     assert talk == "10"
+
+
+def test_a_busy_web_port_or_a_remote_web_host_is_refused_before_anything_starts(
+    scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    path = scenario_file()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        done = djload("ui", path, "--web-port", port, "--out", tmp_path / "out")
+    assert (done.returncode, done.stderr.strip()) == (
+        3,
+        f"djload: cannot listen on 127.0.0.1:{port}: Address already in use",
+    )
+    done = djload("ui", path, "--web-host", "0.0.0.0", "--out", tmp_path / "out")
+    assert done.returncode == 2 and "not a loopback address" in done.stderr
+    assert not (tmp_path / "out").exists()
