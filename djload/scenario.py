@@ -6,6 +6,7 @@ person can fix them all in one go.
 
 import difflib
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -84,6 +85,14 @@ def site_endpoints() -> list[str]:
     return ["/" + route for route in re.findall(r'path\("([^"]*)"', SITE_URLS.read_text())]
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# Upper bounds catch typos (an extra zero or three) before they start a runaway run.
+MAX_SECONDS = 3600.0
+MAX_WORKERS = 64
+MAX_THREADS = 1000
+MAX_USERS = 100_000
+MAX_REQUESTS_PER_USER = 1_000_000
+
 EXPECTED_KEYS = (
     "completed_requests",
     "total_errors",
@@ -101,7 +110,9 @@ class _Map(dict[str, Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str]] = []  # (line, key): YAML itself lets the last one win
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
@@ -111,6 +122,8 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            loader.duplicates.append((key_node.start_mark.line + 1, str(key)))
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
@@ -154,6 +167,26 @@ class _Checker:
         self.problem(line, where, f"must be a mapping, got {value!r}")
         return None
 
+    def section(self, data: _Map, key: str, fields: str) -> _Map | None:
+        if key not in data:
+            self.problem(data.line, key, f"missing; it must be a mapping with {fields}")
+            return None
+        return self.mapping(data[key], data.key_lines[key], key)
+
+    def query(self, mapping: _Map, prefix: str) -> dict[str, str]:
+        """Query parameters: names to plain values; the site reads `times`, a whole number."""
+        value = self.get(mapping, "query", dict, prefix, default={})
+        query: dict[str, str] = {}
+        for key, item in (value or {}).items():
+            line = value.key_lines[key]
+            if not isinstance(item, str | int | float) or isinstance(item, bool):
+                self.problem(line, f"{prefix}query.{key}", f"must be a string or a number, got {item!r}")
+            elif key == "times" and not (isinstance(item, int) and item >= 0):
+                self.problem(line, f"{prefix}query.times", f"must be a whole number of at least 0, got {item!r}")
+            else:
+                query[str(key)] = str(item)
+        return query
+
     def known_keys(self, mapping: _Map, allowed: Iterable[str], prefix: str) -> None:
         allowed = list(allowed)
         for key in mapping:
@@ -187,6 +220,9 @@ class _Checker:
             return None
         if kind is float:
             value = float(mapping[key])
+            if not math.isfinite(value):
+                self.problem(line, where, f"must be a finite number, got {mapping[key]!r}")
+                return None
         message = check(value) if check else None
         if message:
             self.problem(line, where, message)
@@ -198,8 +234,19 @@ def _at_least(low: float) -> Callable[[Any], str | None]:
     return lambda value: None if value >= low else f"must be at least {low:g}, got {value!r}"
 
 
-def _positive(value: Any) -> str | None:
-    return None if value > 0 else f"must be greater than 0, got {value!r}"
+def _between(low: float, high: float) -> Callable[[Any], str | None]:
+    return lambda value: None if low <= value <= high else f"must be from {low:g} to {high:g}, got {value!r}"
+
+
+def _name(value: str) -> str | None:
+    # The name is the scenario's folder in the results: no path separators, nothing hidden.
+    if NAME.fullmatch(value):
+        return None
+    return f"must be letters, digits, '.', '_' or '-', starting with a letter or digit; got {value!r}"
+
+
+def _positive(high: float) -> Callable[[Any], str | None]:
+    return lambda value: None if 0 < value <= high else f"must be greater than 0 and at most {high:g}, got {value!r}"
 
 
 def _one_of(choices: list[str]) -> Callable[[Any], str | None]:
@@ -218,37 +265,38 @@ def _parse(data: _Map, source: str) -> Scenario:
 
     c = _Checker(source)
     c.known_keys(data, ("name", "description", "server", "endpoint", "sleep", "swarm", "expected"), "")
-    name = c.get(data, "name", str, default=Path(source).stem, check=lambda v: None if v else "must not be empty")
+    name = c.get(data, "name", str, default=Path(source).stem, check=_name)
     description = c.get(data, "description", str, default="")
-    sleep = c.get(data, "sleep", float, default=2.0, check=_at_least(0))
+    sleep = c.get(data, "sleep", float, default=2.0, check=_between(0, MAX_SECONDS))
 
     server = None
-    server_map = c.mapping(data.get("server"), data.key_lines.get("server", data.line), "server")
+    server_map = c.section(data, "server", "mode")
     if server_map is not None:
         c.known_keys(server_map, ("mode", "workers", "threads"), "server.")
         server = Server(
             mode=c.get(server_map, "mode", str, "server.", check=_one_of(sorted(MODES))),
-            workers=c.get(server_map, "workers", int, "server.", default=1, check=_at_least(1)),
-            threads=c.get(server_map, "threads", int, "server.", default=1, check=_at_least(1)),
+            workers=c.get(server_map, "workers", int, "server.", default=1, check=_between(1, MAX_WORKERS)),
+            threads=c.get(server_map, "threads", int, "server.", default=1, check=_between(1, MAX_THREADS)),
         )
 
     endpoint = None
-    endpoint_map = c.mapping(data.get("endpoint"), data.key_lines.get("endpoint", data.line), "endpoint")
+    endpoint_map = c.section(data, "endpoint", "path")
     if endpoint_map is not None:
         c.known_keys(endpoint_map, ("path", "query"), "endpoint.")
         path = c.get(endpoint_map, "path", str, "endpoint.", check=_one_of(site_endpoints()))
-        query = c.get(endpoint_map, "query", dict, "endpoint.", default={})
-        endpoint = Endpoint(path=path, query=tuple((str(k), str(v)) for k, v in (query or {}).items()))
+        endpoint = Endpoint(path=path, query=tuple(c.query(endpoint_map, "endpoint.").items()))
 
     swarm = None
-    swarm_map = c.mapping(data.get("swarm"), data.key_lines.get("swarm", data.line), "swarm")
+    swarm_map = c.section(data, "swarm", "users")
     if swarm_map is not None:
         c.known_keys(swarm_map, ("users", "requests_per_user", "spawn_rate", "timeout", "processes"), "swarm.")
         swarm = Swarm(
-            users=c.get(swarm_map, "users", int, "swarm.", check=_at_least(1)),
-            requests_per_user=c.get(swarm_map, "requests_per_user", int, "swarm.", default=1, check=_at_least(1)),
-            spawn_rate=c.get(swarm_map, "spawn_rate", float, "swarm.", default=0.0, check=_at_least(0)),
-            timeout_s=c.get(swarm_map, "timeout", float, "swarm.", default=60.0, check=_positive),
+            users=c.get(swarm_map, "users", int, "swarm.", check=_between(1, MAX_USERS)),
+            requests_per_user=c.get(
+                swarm_map, "requests_per_user", int, "swarm.", default=1, check=_between(1, MAX_REQUESTS_PER_USER)
+            ),
+            spawn_rate=c.get(swarm_map, "spawn_rate", float, "swarm.", default=0.0, check=_between(0, MAX_USERS)),
+            timeout_s=c.get(swarm_map, "timeout", float, "swarm.", default=60.0, check=_positive(MAX_SECONDS)),
             processes=c.get(swarm_map, "processes", int, "swarm.", default=1, check=_at_least(1)),
         )
         if swarm.users and swarm.processes and swarm.processes > swarm.users:
@@ -282,15 +330,26 @@ def _parse(data: _Map, source: str) -> Scenario:
 def _read(path: Path) -> _Map:
     source = str(path)
     try:
-        data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        loader = _Loader(path.read_text(encoding="utf-8"))
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except OSError as exc:
         raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{source}: not UTF-8 text (byte {exc.start + 1})"]) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
-        raise ScenarioError([f"{source}:{where}: invalid YAML: {exc.problem}"]) from None
+        raise ScenarioError([f"{source}:{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"{source}:1: invalid YAML: {' '.join(str(exc).split())}"]) from None
     if not isinstance(data, _Map):
         raise ScenarioError([f"{source}:1: the file must hold a mapping of scenario fields"])
+    if loader.duplicates:
+        # YAML itself lets the last one win, silently.
+        raise ScenarioError([f"{source}:{line}: {key}: given twice in one mapping" for line, key in loader.duplicates])
     return data
 
 

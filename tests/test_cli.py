@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ScenarioFactory
+from tests.test_scenario import BROKEN
 
 SLEEP = 0.2
 SUMMARY_KEYS = {
@@ -23,9 +24,9 @@ SUMMARY_KEYS = {
 }
 
 
-def djload(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def djload(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "djload.cli", *map(str, args)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "djload.cli", *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd
     )
 
 
@@ -82,3 +83,37 @@ def test_bad_scenario_exits_2_without_results(scenario_file: ScenarioFactory, tm
     assert "server.mode: unknown value 'nope'" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_every_kind_of_broken_file_exits_2_with_one_line_each(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for kind, (text, _) in BROKEN.items():
+        (folder / f"{kind}.yaml").write_text(text)
+    done = djload("run", folder, "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == sorted(f"{folder / kind}.yaml:{line}" for kind, (_, line) in BROKEN.items())
+    assert done.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken"]  # no results folder, not even a partial one
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "djload: error: the following arguments are required: command (see djload --help)"),
+        (("walk",), "djload: error: argument command: invalid choice: 'walk' (choose from "),
+        (("run",), "djload run: error: the following arguments are required: PATH (see djload run --help)"),
+        (("run", "x.yaml", "--outt", "o"), "djload: error: unrecognized arguments: --outt o (see djload --help)"),
+        (("serve", "x.yaml", "--port", "http"), "djload serve: error: argument --port: invalid port 'http'"),
+        (("serve", "x.yaml", "--port", "70000"), "djload serve: error: argument --port: invalid port 70000"),
+        (("run", "missing.yaml"), "missing.yaml: no such file or folder"),
+        (("run", "empty"), "empty: folder holds no scenario files (*.yaml)"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = djload(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
