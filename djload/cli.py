@@ -323,7 +323,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
             host = server.base_url if server else str(target)
             if not server:
                 servers.wait_for_site(host, where.allow_remote)
-            ui_args = (scenario, host, folder.path, args.web_port, args.web_host)
+            other_sites = tuple(url for url in where.targets.values() if url != host)  # the UI may switch to them
+            ui_args = (scenario, host, folder.path, args.web_port, args.web_host, other_sites)
             (folder.path / "command-lines.txt").write_text(
                 "server: " + (" ".join(server.argv) if server else f"already running at {host}")
                 + "\nlocust: " + " ".join(swarm.ui_command(*ui_args)) + "\n"

@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,8 +143,19 @@ def command(scenario: Scenario, host: str, records_dir: Path, master: Master | N
     ]  # fmt: skip
 
 
-def ui_command(scenario: Scenario, host: str, results_dir: Path, web_port: int, web_host: str = HOST) -> list[str]:
-    """Locust's web UI with the form prefilled from the scenario; one process, whatever swarm.processes says."""
+def ui_command(
+    scenario: Scenario,
+    host: str,
+    results_dir: Path,
+    web_port: int,
+    web_host: str = HOST,
+    other_hosts: Sequence[str] = (),
+) -> list[str]:
+    """Locust's web UI with the form prefilled from the scenario; one process, whatever swarm.processes says.
+
+    The UI's host field is free text: the UI starts runs only against host and other_hosts, which
+    djload has checked, so that a typo cannot send load to someone else's site.
+    """
     return [
         *_fixed_count(scenario, host),
         "--locustfile", str(WEB_UI_LOCUSTFILE),
@@ -152,6 +163,7 @@ def ui_command(scenario: Scenario, host: str, results_dir: Path, web_port: int, 
         "--web-port", str(web_port),
         "--results-dir", str(results_dir),
         "--expected", json.dumps(scenario.expected),
+        "--allowed-hosts", ",".join([host, *other_hosts]),
     ]  # fmt: skip
 
 
@@ -222,12 +234,20 @@ class RunningUI:
 
 @contextmanager
 def web_ui(
-    scenario: Scenario, host: str, out_dir: Path, web_port: int, web_host: str = HOST, *, allow_remote: bool = False
+    scenario: Scenario,
+    host: str,
+    out_dir: Path,
+    web_port: int,
+    web_host: str = HOST,
+    other_hosts: Sequence[str] = (),
+    *,
+    allow_remote: bool = False,
 ) -> Iterator[RunningUI]:
     """Start Locust's web UI for the scenario, yield its URL once it answers, always stop it afterwards."""
-    check_target(host, allow_remote)
+    for url in (host, *other_hosts):
+        check_target(url, allow_remote)
     check_bind(web_host, web_port, allow_remote)
-    argv = ui_command(scenario, host, out_dir, web_port, web_host)
+    argv = ui_command(scenario, host, out_dir, web_port, web_host, other_hosts)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
     # A UI bound to every interface answers on loopback too.

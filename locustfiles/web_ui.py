@@ -13,7 +13,7 @@ from typing import Any
 
 # Locust puts this file's folder on sys.path while importing it, so the swarm is imported once, here.
 from fixed_count import FixedCountUser, recorded, url_path  # type: ignore[import-not-found]
-from flask import Response, request
+from flask import Response, jsonify, request
 from locust import events
 from locust.env import Environment
 
@@ -39,6 +39,8 @@ def add_arguments(parser: Any) -> None:
                         help="The talk's numbers for this scenario, as JSON")  # fmt: skip
     parser.add_argument("--results-dir", default="", include_in_web_ui=False,
                         help="Folder where each finished run is saved as run-N/")  # fmt: skip
+    parser.add_argument("--allowed-hosts", default="", include_in_web_ui=False,
+                        help="Comma-separated sites a run from the UI may load (empty: any)")  # fmt: skip
 
 
 def summary(environment: Environment) -> dict[str, Any]:
@@ -110,6 +112,16 @@ def extend_web_ui(environment: Environment, **_: Any) -> None:
         ],
         extended_csv_files=[{"href": href, "title": title} for href, title in DOWNLOADS],
     )
+
+    @app.before_request
+    def only_allowed_hosts() -> Response | None:
+        options: Any = environment.parsed_options
+        allowed = [url for url in options.allowed_hosts.split(",") if url]
+        host = request.form.get("host", "").rstrip("/") if request.path.endswith("/swarm") else ""
+        if host and allowed and host not in allowed:
+            message = f"{host} is not a site djload checked; use one of: {', '.join(allowed)}"
+            return jsonify({"success": False, "message": message, "host": environment.host})
+        return None
 
     @app.after_request
     def add_slide_metrics(response: Response) -> Response:

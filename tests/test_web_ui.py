@@ -6,10 +6,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -62,6 +64,12 @@ def state(url: str) -> str:
         return str(json.load(response)["state"])
 
 
+def start_with_host(url: str, host: str) -> dict[str, Any]:
+    form = urllib.parse.urlencode({"user_count": 1, "spawn_rate": 1, "host": host}).encode()
+    with urllib.request.urlopen(url + "swarm", data=form, timeout=10) as response:
+        return dict(json.load(response))
+
+
 def slide_metrics(page: Page) -> dict[str, str]:
     page.get_by_role("tab", name="Slide metrics").click()
     rows = page.locator("table tbody tr")
@@ -79,6 +87,8 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
             page.goto(url)
             # The form comes prefilled from the scenario: 10 users, all at once, the site's URL.
             expect(page.get_by_label("Number of users")).to_have_value("10")
+            assert start_with_host(url, "http://127.0.0.2:9")["success"] is False  # not the site djload booted
+            assert state(url) == "ready"
             page.get_by_role("button", name="Start").click()
             deadline = time.monotonic() + 60
             while state(url) != "stopped":  # the fixed count stops by itself
