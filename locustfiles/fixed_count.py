@@ -1,8 +1,9 @@
 """A fixed-count swarm, like the talk's `loadtest -n 10 -k URL`.
 
 All users wait until every one of them is spawned, then each makes exactly --requests-per-user
-requests to --endpoint (with --query) and stops; when the last user is done the run ends by itself. Locust's core
-has no request count, hence the start barrier and StopUser.
+requests to --endpoint (plus --query) and stops; when the last user is done the run ends by itself
+(headless: locust quits; web UI: the run stops and the UI stays). Locust's core has no request
+count, hence the start barrier and StopUser.
 
 Every request is kept as a raw record (send time, unrounded latency, status, size, error, and the
 site's X-Worker-Pid/X-Thread-Id/X-View-* headers) and written to --records-dir when the test stops.
