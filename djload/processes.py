@@ -138,3 +138,14 @@ def tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def pinned(argv: list[str], cpus: tuple[int, ...]) -> list[str]:
+    """argv run on the given CPUs only (every process it forks inherits them); as is when cpus is empty.
+
+    taskset, not os.sched_setaffinity after the start: gunicorn forks its workers right away, and a
+    command line that says where it ran can be copied and run again as it is.
+    """
+    if not cpus:
+        return argv
+    return ["taskset", "--cpu-list", ",".join(map(str, cpus)), *argv]

@@ -7,7 +7,7 @@ come from the site's response headers and are empty when the server did not answ
 
 import csv
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TextIO
 
@@ -36,6 +36,32 @@ class Record:
 COLUMNS = [f.name for f in fields(Record)]
 
 
+def from_event(
+    start: float,
+    latency_ms: float,
+    status: int | None,
+    size: int | None,
+    exception: BaseException | None,
+    headers: tuple[str | None, str | None, str | None, str | None],
+) -> Record:
+    """A record from what a locust request event saw; headers are X-Worker-Pid, -Thread-Id, -View-Start, -View-Ms."""
+    pid, thread, view_start, view_ms = headers
+    return Record(
+        start=start,
+        latency_ms=latency_ms,
+        status=status or 0,
+        size=size or 0,
+        error=" ".join(f"{type(exception).__name__}: {exception}".split()) if exception else "",
+        worker_pid=int(pid) if pid else None,
+        thread_id=int(thread) if thread else None,
+        view_start=float(view_start) if view_start else None,
+        view_ms=float(view_ms) if view_ms else None,
+    )
+
+
+HEADERS = ("X-Worker-Pid", "X-Thread-Id", "X-View-Start", "X-View-Ms")
+
+
 def _int_or_none(text: str) -> int | None:
     return int(text) if text else None
 
@@ -58,11 +84,16 @@ def _parse(row: dict[str, str]) -> Record:
     )
 
 
+def as_row(record: Record) -> tuple[object, ...]:
+    """The record's fields in COLUMNS order (dataclasses.astuple would deep-copy each one)."""
+    return tuple(map(record.__getattribute__, COLUMNS))
+
+
 def dump(records: Iterable[Record], file: TextIO) -> None:
     writer = csv.writer(file)
     writer.writerow(COLUMNS)
     for record in records:
-        writer.writerow(["" if value is None else value for value in astuple(record)])
+        writer.writerow(["" if value is None else value for value in as_row(record)])
 
 
 def write(path: Path, records: Iterable[Record]) -> None:

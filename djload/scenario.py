@@ -7,6 +7,7 @@ person can fix them all in one go.
 import difflib
 import itertools
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,10 @@ class Endpoint:
         return self.path + "?" + self.query_string if self.query else self.path
 
 
+USER_CLASSES = ("fast", "http")  # locust's FastHttpUser and HttpUser
+MODELS = ("closed", "open")
+
+
 @dataclass(frozen=True)
 class Swarm:
     users: int
@@ -55,9 +60,21 @@ class Swarm:
     spawn_rate: float = 0.0  # 0 means all users at once
     timeout_s: float = 60.0
     processes: int = 1  # load-generating processes: 1 is Locust's local runner, N > 1 a master and N workers
+    # A throughput run (one given a duration) defaults to FastHttpUser, a fixed count to HttpUser.
+    user_class: str = "http"
+    duration_s: float | None = None  # run for this long instead of a request count
+    model: str = "closed"
+    rate: float | None = None  # open model: requests per second, sent at fixed times
+    warmup: int = 0  # requests sent before the measured run, not counted
 
     @property
-    def total_requests(self) -> int:
+    def total_requests(self) -> int | None:
+        """Requests the run must record; None when only its duration is fixed (a closed throughput run)."""
+        if self.model == "open":
+            assert self.rate is not None and self.duration_s is not None
+            return round(self.rate * self.duration_s)
+        if self.duration_s is not None:
+            return None
         return self.users * self.requests_per_user
 
     @property
@@ -66,11 +83,40 @@ class Swarm:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """CPUs the server and the load generator may run on; empty means every CPU (no pinning)."""
+
+    server: tuple[int, ...] = ()
+    generator: tuple[int, ...] = ()
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.server or self.generator)
+
+
+def parse_cpus(text: str) -> tuple[int, ...]:
+    """A CPU list as taskset writes it ("0", "1-3", "0,2"); ValueError when it is not one."""
+    cpus: set[int] = set()
+    for part in str(text).split(","):
+        low, _, high = part.strip().partition("-")
+        first, last = int(low), int(high or low)
+        if first < 0 or last < first:
+            raise ValueError(part)
+        cpus.update(range(first, last + 1))
+    return tuple(sorted(cpus))
+
+
+def cpu_list(cpus: Iterable[int]) -> str:
+    return ",".join(str(cpu) for cpu in cpus)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     server: Server
     endpoint: Endpoint
     swarm: Swarm
+    cpus: Placement = Placement()
     sleep: float = 2.0
     description: str = ""
     expected: dict[str, float] = field(default_factory=dict)
@@ -260,11 +306,86 @@ def _one_of(choices: list[str]) -> Callable[[Any], str | None]:
     return check
 
 
+SWARM_KEYS = (
+    "users",
+    "processes",
+    "requests_per_user",
+    "duration",
+    "spawn_rate",
+    "timeout",
+    "user_class",
+    "model",
+    "rate",
+    "warmup",
+)
+
+
+def _swarm(c: _Checker, m: _Map) -> Swarm | None:
+    p = "swarm."
+    problems = len(c.problems)
+    model = c.get(m, "model", str, p, default="closed", check=_one_of(list(MODELS)))
+    duration = c.get(m, "duration", float, p, default=None, check=_positive(MAX_SECONDS))
+    rate = c.get(m, "rate", float, p, default=None, check=_positive(MAX_USERS))
+    if "requests_per_user" in m and "duration" in m:
+        c.problem(m.key_lines["duration"], p + "duration", "give either requests_per_user or duration, not both")
+    if model == "open":
+        for key in ("rate", "duration"):
+            if key not in m:
+                c.problem(m.line, p + key, "missing; the open model needs rate (requests/s) and duration (s)")
+        if "requests_per_user" in m:
+            c.problem(m.key_lines["requests_per_user"], p + "requests_per_user",
+                      "the open model sends rate × duration requests; remove requests_per_user")  # fmt: skip
+        if m.get("user_class") == "http":
+            c.problem(m.key_lines["user_class"], p + "user_class", "the open model sends with FastHttpUser; use fast")
+    elif "rate" in m:
+        c.problem(m.key_lines["rate"], p + "rate", "only the open model takes a rate; set model: open")
+    throughput = duration is not None or model == "open"
+    swarm = Swarm(
+        users=c.get(m, "users", int, p, check=_between(1, MAX_USERS)),
+        requests_per_user=c.get(m, "requests_per_user", int, p, default=1, check=_between(1, MAX_REQUESTS_PER_USER)),
+        spawn_rate=c.get(m, "spawn_rate", float, p, default=0.0, check=_between(0, MAX_USERS)),
+        timeout_s=c.get(m, "timeout", float, p, default=60.0, check=_positive(MAX_SECONDS)),
+        user_class=c.get(
+            m, "user_class", str, p, default="fast" if throughput else "http", check=_one_of(list(USER_CLASSES))
+        ),  # fmt: skip
+        duration_s=duration,
+        model=model,
+        rate=rate,
+        warmup=c.get(m, "warmup", int, p, default=0, check=_between(0, MAX_REQUESTS_PER_USER)),
+        processes=c.get(m, "processes", int, p, default=1, check=_at_least(1)),
+    )
+    if swarm.users and swarm.processes and swarm.processes > swarm.users:
+        c.problem(m.key_lines["processes"], p + "processes",
+                  f"must be at most swarm.users ({swarm.users}), got {swarm.processes}")  # fmt: skip
+    if model == "open" and swarm.processes > 1:
+        c.problem(m.key_lines["processes"], p + "processes", "the open model runs in one process; remove processes")
+    return swarm if len(c.problems) == problems else None
+
+
+def _cpus(c: _Checker, m: _Map, role: str) -> tuple[int, ...]:
+    if role not in m:
+        return ()
+    value, line = m[role], m.key_lines[role]
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        cpus = parse_cpus(str(value))
+    except ValueError:
+        c.problem(line, f"cpus.{role}", f"must be a CPU list like 0, 1-3 or 0,2; got {value!r}")
+        return ()
+    usable = sorted(os.sched_getaffinity(0))
+    outside = [cpu for cpu in cpus if cpu not in usable]
+    if outside:
+        c.problem(line, f"cpus.{role}", f"CPU {cpu_list(outside)} is not available here; usable: {cpu_list(usable)}")
+        return ()
+    return cpus
+
+
 def _parse(data: _Map, source: str) -> Scenario:
     from djload.servers import MODES  # the table of server modes is the one list of valid names
 
     c = _Checker(source)
-    c.known_keys(data, ("name", "description", "server", "endpoint", "sleep", "swarm", "expected"), "")
+    c.known_keys(data, ("name", "description", "server", "endpoint", "sleep", "swarm", "cpus", "expected"), "")
     name = c.get(data, "name", str, default=Path(source).stem, check=_name)
     description = c.get(data, "description", str, default="")
     sleep = c.get(data, "sleep", float, default=2.0, check=_between(0, MAX_SECONDS))
@@ -289,19 +410,15 @@ def _parse(data: _Map, source: str) -> Scenario:
     swarm = None
     swarm_map = c.section(data, "swarm", "users")
     if swarm_map is not None:
-        c.known_keys(swarm_map, ("users", "requests_per_user", "spawn_rate", "timeout", "processes"), "swarm.")
-        swarm = Swarm(
-            users=c.get(swarm_map, "users", int, "swarm.", check=_between(1, MAX_USERS)),
-            requests_per_user=c.get(
-                swarm_map, "requests_per_user", int, "swarm.", default=1, check=_between(1, MAX_REQUESTS_PER_USER)
-            ),
-            spawn_rate=c.get(swarm_map, "spawn_rate", float, "swarm.", default=0.0, check=_between(0, MAX_USERS)),
-            timeout_s=c.get(swarm_map, "timeout", float, "swarm.", default=60.0, check=_positive(MAX_SECONDS)),
-            processes=c.get(swarm_map, "processes", int, "swarm.", default=1, check=_at_least(1)),
-        )
-        if swarm.users and swarm.processes and swarm.processes > swarm.users:
-            line = swarm_map.key_lines["processes"]
-            c.problem(line, "swarm.processes", f"must be at most swarm.users ({swarm.users}), got {swarm.processes}")
+        c.known_keys(swarm_map, SWARM_KEYS, "swarm.")
+        swarm = _swarm(c, swarm_map)
+
+    cpus = Placement()
+    if "cpus" in data:
+        cpus_map = c.mapping(data["cpus"], data.key_lines["cpus"], "cpus")
+        if cpus_map is not None:
+            c.known_keys(cpus_map, ("server", "generator"), "cpus.")
+            cpus = Placement(*(_cpus(c, cpus_map, role) for role in ("server", "generator")))
 
     expected: dict[str, float] = {}
     if "expected" in data:
@@ -321,6 +438,7 @@ def _parse(data: _Map, source: str) -> Scenario:
         server=server,
         endpoint=endpoint,
         swarm=swarm,
+        cpus=cpus,
         sleep=sleep,
         expected=expected,
         source=source,

@@ -240,7 +240,9 @@ def serve(
         check_port_free(host, port)
     port = port or free_port(host)
     log = out_dir / "server.log"
-    argv = command(scenario.server, port, out_dir / "access.log", host, site_dir)
+    argv = processes.pinned(
+        command(scenario.server, port, out_dir / "access.log", host, site_dir), scenario.cpus.server
+    )
     process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
     # A server bound to every interface is polled (and loaded) on loopback, where it answers too.
     poll_host = {"0.0.0.0": HOST, "::": "[::1]"}.get(host, url_host)
@@ -250,3 +252,11 @@ def serve(
         yield server
     finally:
         processes.stop(process)
+
+
+def warm_up(server: RunningServer, path: str, count: int, timeout_s: float) -> int:
+    """Send count requests one after another before the measured run (imports, caches, first connections)."""
+    for _ in range(count):
+        with urllib.request.urlopen(server.base_url + path, timeout=timeout_s) as response:
+            response.read()
+    return count

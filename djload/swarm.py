@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import processes, records
+from djload import headroom, processes, records
 from djload.scenario import ROOT, Scenario
 from djload.servers import HOST, check_bind, check_target, free_port
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
+OPEN_MODEL_LOCUSTFILE = ROOT / "locustfiles" / "open_model.py"
+USER_CLASSES = {"http": "FixedCountUser", "fast": "FastFixedCountUser"}  # in fixed_count.py
 WEB_UI_LOCUSTFILE = ROOT / "locustfiles" / "web_ui.py"  # the same swarm plus the Slide metrics tab
 UI_READY_TIMEOUT_S = 30.0
 # Seconds the master may wait for every worker to report its users before it releases the start
@@ -51,6 +53,8 @@ def run_time_limit_s(scenario: Scenario) -> int:
     """A backstop only: each user's requests run one after another, each bounded by the timeout."""
     swarm = scenario.swarm
     spawn_s = swarm.users / swarm.effective_spawn_rate
+    if swarm.duration_s is not None:
+        return math.ceil(spawn_s + swarm.duration_s + swarm.timeout_s + 30)
     return math.ceil(spawn_s + swarm.requests_per_user * swarm.timeout_s + 30)
 
 
@@ -115,32 +119,61 @@ def distribution(processes: int, master: Master | None = None) -> list[str]:
 def _fixed_count(scenario: Scenario, host: str) -> list[str]:
     """The swarm as the scenario says, for headless runs and the web UI alike."""
     swarm = scenario.swarm
+    length = ["--duration", f"{swarm.duration_s:g}"] if swarm.duration_s is not None else []
+    return [
+        *_common(scenario, host, swarm.users, swarm.effective_spawn_rate),
+        "--requests-per-user", str(swarm.requests_per_user),
+        *length,
+    ]  # fmt: skip
+
+
+def _common(scenario: Scenario, host: str, users: int, spawn_rate: float) -> list[str]:
     return [
         sys.executable, "-m", "locust",
         "--host", host,
-        "--users", str(swarm.users),
-        "--spawn-rate", f"{swarm.effective_spawn_rate:g}",
+        "--users", str(users),
+        "--spawn-rate", f"{spawn_rate:g}",
         "--stop-timeout", "0",
         # Failed requests are counted from the records; a non-zero exit means locust itself failed.
         "--exit-code-on-error", "0",
         "--loglevel", "INFO",
         "--endpoint", scenario.endpoint.path,
         "--query", scenario.endpoint.query_string,
-        "--requests-per-user", str(swarm.requests_per_user),
-        "--request-timeout", f"{swarm.timeout_s:g}",
+        "--request-timeout", f"{scenario.swarm.timeout_s:g}",
+    ]  # fmt: skip
+
+
+def _open_model(scenario: Scenario, host: str) -> list[str]:
+    """One user sends on schedule; swarm.users bounds the connections it keeps open."""
+    swarm = scenario.swarm
+    return [
+        *_common(scenario, host, 1, 1),
+        "--locustfile", str(OPEN_MODEL_LOCUSTFILE),
+        "--rate", f"{swarm.rate:g}",
+        "--duration", f"{swarm.duration_s:g}",
+        "--connections", str(swarm.users),
     ]  # fmt: skip
 
 
 def command(scenario: Scenario, host: str, records_dir: Path, master: Master | None = None) -> list[str]:
-    return [
-        *_fixed_count(scenario, host),
-        "--locustfile", str(LOCUSTFILE),
+    swarm = scenario.swarm
+    if swarm.model == "open":
+        swarm_args = _open_model(scenario, host)
+    else:
+        swarm_args = [*_fixed_count(scenario, host), "--locustfile", str(LOCUSTFILE)]
+    argv = [
+        *swarm_args,
         "--headless",
         "--run-time", f"{run_time_limit_s(scenario)}s",
         "--only-summary",
         "--records-dir", str(records_dir),
-        *distribution(scenario.swarm.processes, master),
     ]  # fmt: skip
+    if swarm.model == "closed":
+        argv += [
+            *distribution(swarm.processes, master),
+            USER_CLASSES[swarm.user_class],
+        ]  # locust runs only the class named
+    return processes.pinned(argv, scenario.cpus.generator)
 
 
 def ui_command(
@@ -176,6 +209,10 @@ def environment() -> dict[str, str]:
     }
     # Not a command-line option in Locust: the master's wait for the workers' user reports.
     env["LOCUST_WAIT_FOR_WORKERS_REPORT_AFTER_RAMP_UP"] = str(WORKERS_REPORT_WAIT_S)
+    # gevent resolves host names in a thread pool by default, and FastHttpUser resolves again for
+    # every new connection (gunicorn's sync worker closes each one): two thread switches per request.
+    # The host is always a literal loopback address, which getaddrinfo answers without blocking.
+    env["GEVENT_RESOLVER"] = "block"
     return env
 
 
@@ -197,6 +234,7 @@ def run(
     server: subprocess.Popen[bytes] | None = None,
     allow_remote: bool = False,
     master: Master | None = None,
+    monitor: headroom.Monitor | None = None,
 ) -> SwarmResult:
     """Run the swarm against host; if the server process given dies, stop locust soon after.
 
@@ -209,6 +247,8 @@ def run(
     argv = command(scenario, host, out_dir, master)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
+    if monitor:
+        monitor.watch("generator", process.pid)
     try:
         server_gone_at: float | None = None
         while process.poll() is None:

@@ -1,12 +1,19 @@
-"""A fixed-count swarm, like the talk's `loadtest -n 10 -k URL`.
+"""A closed-model swarm: a fixed count like the talk's `loadtest -n 10 -k URL`, or a fixed duration.
 
 All users wait until every one of them is spawned, then each makes exactly --requests-per-user
-requests to --endpoint (plus --query) and stops; when the last user is done the run ends by itself
-(headless: locust quits; web UI: the run stops and the UI stays). Locust's core has no request
-count, hence the start barrier and StopUser.
+requests to --endpoint (plus --query), or keeps making them until --duration seconds have passed,
+and stops; when the last user is done the run ends by itself (headless: locust quits; web UI: the
+run stops and the UI stays). Locust's core has no request count, hence the start barrier and
+StopUser.
+
+Two user classes, chosen by name on locust's command line: FixedCountUser (HttpUser, requests) and
+FastFixedCountUser (FastHttpUser, geventhttpclient: several times cheaper per request, the one to
+use when measuring throughput).
 
 Every request is kept as a raw record (send time, unrounded latency, status, size, error, and the
 site's X-Worker-Pid/X-Thread-Id/X-View-* headers) and written to --records-dir when the test stops.
+While the run lasts a record is a plain tuple; Record objects are made at the end, so that the
+generator spends its time on requests, not on bookkeeping.
 
 Distributed (a master and worker processes, local or in other containers): the master releases the
 barrier on every worker at once (Locust forwards its spawning_complete to the workers); each worker
@@ -15,13 +22,13 @@ worker is done and writes all the records.
 """
 
 import os
-from dataclasses import astuple
+import time
 from pathlib import Path
 from typing import Any
 
 import gevent
 from gevent.event import Event
-from locust import HttpUser, events, task
+from locust import FastHttpUser, HttpUser, events
 from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
@@ -30,7 +37,8 @@ from djload import records
 from djload.scenario import site_endpoints
 
 all_spawned = Event()
-recorded: list[records.Record] = []
+raw: list[tuple[Any, ...]] = []  # this process's requests, as the request event gave them
+received: list[records.Record] = []  # on a master: the workers' records
 workers_done: set[str] = set()  # on a master: the workers whose users are all done
 
 
@@ -49,6 +57,8 @@ def add_arguments(parser: Any) -> None:
                         help="Query string added to the path, e.g. times=10")  # fmt: skip
     parser.add_argument("--requests-per-user", type=int, default=1, include_in_web_ui=True,
                         help="Requests each user makes before it stops")  # fmt: skip
+    parser.add_argument("--duration", type=float, default=0.0, include_in_web_ui=True,
+                        help="Seconds each user keeps making requests (instead of a count); 0 means off")  # fmt: skip
     parser.add_argument("--request-timeout", type=float, default=60.0, include_in_web_ui=False,
                         help="Seconds before a request counts as failed")  # fmt: skip
     parser.add_argument("--records-dir", default="", include_in_web_ui=False,
@@ -59,29 +69,19 @@ def url_path(options: Any) -> str:
     return str(options.endpoint) + ("?" + options.query if options.query else "")
 
 
-def _header(response: Any, name: str) -> str:
-    return response.headers.get(name, "") if response is not None else ""
-
-
 @events.request.add_listener
 def record(start_time: float, response_time: float, response_length: int, response: Any,
            exception: BaseException | None, **_: Any) -> None:  # fmt: skip
-    pid, thread, view_start, view_ms = (
-        _header(response, h) for h in ("X-Worker-Pid", "X-Thread-Id", "X-View-Start", "X-View-Ms")
-    )
-    recorded.append(
-        records.Record(
-            start=start_time,
-            latency_ms=response_time,
-            status=getattr(response, "status_code", 0) or 0,
-            size=response_length or 0,
-            error=" ".join(f"{type(exception).__name__}: {exception}".split()) if exception else "",
-            worker_pid=int(pid) if pid else None,
-            thread_id=int(thread) if thread else None,
-            view_start=float(view_start) if view_start else None,
-            view_ms=float(view_ms) if view_ms else None,
-        )
-    )
+    headers = getattr(response, "headers", None) or {}
+    raw.append(
+        (start_time, response_time, getattr(response, "status_code", 0), response_length, exception,
+         tuple(headers.get(name) for name in records.HEADERS))
+    )  # fmt: skip
+
+
+def recorded() -> list[records.Record]:
+    """Every record so far: this process's own and, on a master, the workers'."""
+    return [records.from_event(*event) for event in raw] + received
 
 
 @events.init.add_listener
@@ -93,7 +93,8 @@ def on_init(environment: Environment, **_: Any) -> None:
 @events.test_start.add_listener
 def start(environment: Environment, **_: Any) -> None:
     all_spawned.clear()
-    recorded.clear()
+    raw.clear()
+    received.clear()
     workers_done.clear()
     if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
         gevent.spawn(_end_when_all_done, environment)
@@ -108,7 +109,7 @@ def release(user_count: int, **_: Any) -> None:
 def save(environment: Environment, **_: Any) -> None:
     records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
     if records_dir and not isinstance(environment.runner, WorkerRunner):
-        records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded)
+        records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
 
 
 def _end_when_all_done(environment: Environment) -> None:
@@ -119,13 +120,13 @@ def _end_when_all_done(environment: Environment) -> None:
         gevent.sleep(0.01)
     if isinstance(runner, WorkerRunner):
         # A worker does not quit by itself: the master would hand its users to the other workers.
-        runner.send_message("djload_done", {"records": [astuple(r) for r in recorded]})
+        runner.send_message("djload_done", {"records": [records.as_row(r) for r in recorded()]})
     else:
         _end(environment)
 
 
 def worker_done(environment: Environment, msg: Any, **_: Any) -> None:
-    recorded.extend(records.Record(*row) for row in msg.data["records"])
+    received.extend(records.Record(*row) for row in msg.data["records"])
     workers_done.add(msg.node_id)
     runner = environment.runner
     assert isinstance(runner, MasterRunner)
@@ -143,12 +144,31 @@ def _end(environment: Environment) -> None:
         runner.stop()  # the web UI stays up for the next run
 
 
-class FixedCountUser(HttpUser):
-    @task
-    def make_requests(self) -> None:
-        options = self.environment.parsed_options
-        url = url_path(options)
-        all_spawned.wait()
+def make_requests(user: HttpUser | FastHttpUser) -> None:
+    options = user.environment.parsed_options
+    url = url_path(options)
+    get = user.client.get
+    # HttpUser takes the timeout per request, FastHttpUser when its client is made (see below).
+    kwargs = {"timeout": options.request_timeout} if isinstance(user, HttpUser) else {}
+    all_spawned.wait()
+    if options.duration:
+        deadline = time.monotonic() + options.duration
+        while time.monotonic() < deadline:
+            get(url, name=url, **kwargs)
+    else:
         for _ in range(options.requests_per_user):
-            self.client.get(url, name=url, timeout=options.request_timeout)
-        raise StopUser()
+            get(url, name=url, **kwargs)
+    raise StopUser()
+
+
+class FixedCountUser(HttpUser):
+    tasks = [make_requests]
+
+
+class FastFixedCountUser(FastHttpUser):
+    tasks = [make_requests]
+
+    def __init__(self, environment: Environment) -> None:
+        assert environment.parsed_options is not None
+        self.network_timeout = self.connection_timeout = environment.parsed_options.request_timeout
+        super().__init__(environment)

@@ -50,7 +50,7 @@ def summary(environment: Environment) -> dict[str, Any]:
         "endpoint": url_path(options),
         "users": options.num_users,
         "requests_per_user": options.requests_per_user,
-        **metrics.summarize(recorded),
+        **metrics.summarize(recorded()),
         "expected": json.loads(options.expected),
     }
 
@@ -73,7 +73,7 @@ def slide_rows(environment: Environment) -> list[dict[str, str]]:
 
 def records_csv() -> str:
     text = io.StringIO()
-    records.dump(recorded, text)
+    records.dump(recorded(), text)
     return text.getvalue()
 
 
