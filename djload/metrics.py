@@ -4,6 +4,7 @@ Every number comes from the raw, unrounded records, never from Locust's bucketed
 """
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,11 @@ def total_time_s(records: Sequence[Record]) -> float:
     if not records:
         return 0.0
     return max(r.end for r in records) - min(r.start for r in records)
+
+
+def span(records: Sequence[Record]) -> tuple[float, float]:
+    """The run's window in epoch seconds: first request sent, last response received."""
+    return min(r.start for r in records), max(r.end for r in records)
 
 
 def effective_rps(completed: int, total_time: float) -> float:
@@ -86,3 +92,67 @@ def view_split(records: Sequence[Record]) -> dict[str, Any]:
         "requests_per_worker": sorted(Counter(r.worker_pid for r, _, _ in views).values(), reverse=True),
         "peak_in_view": peak_overlap([(start, start + ms / 1000) for _, start, ms in views]),
     }
+
+
+SUB_BUCKETS = 16  # per power of two: each bucket is at most 1/16 (6.25%) of its lower bound wide
+
+
+def histogram(latencies_ms: Sequence[float]) -> dict[str, object]:
+    """Latencies counted in HDR-style log-linear buckets of whole microseconds.
+
+    Values below SUB_BUCKETS µs get one bucket each; above, every power of two [2^k, 2^(k+1)) is
+    cut into SUB_BUCKETS equal parts, so the relative resolution is the same from 10 µs to 10 min.
+    Only non-empty buckets are listed, as [low_ms, high_ms, count] with low ≤ latency < high.
+    """
+    counts: dict[tuple[int, int], int] = {}
+    for latency in latencies_ms:
+        us = max(0, int(latency * 1000))
+        shift = max(0, us.bit_length() - SUB_BUCKETS.bit_length())
+        low = us >> shift << shift
+        key = (low, low + (1 << shift))
+        counts[key] = counts.get(key, 0) + 1
+    return {
+        "unit": "ms",
+        "sub_buckets_per_power_of_two": SUB_BUCKETS,
+        "buckets": [[low / 1000, high / 1000, count] for (low, high), count in sorted(counts.items())],
+    }
+
+
+# Compared across the runs of a --repeat; the summary's own value for each is the median.
+REPEATED = (
+    "effective_rps",
+    "total_time_s",
+    "mean_latency_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "server_cpu_ms_per_request",
+    "generator_busy_percent",
+)
+UNSTABLE = 0.10  # pyperf's rule: warn when the standard deviation exceeds 10% of the mean
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Median, min, max and relative standard deviation (sample std dev / mean) of repeated runs."""
+    mean = statistics.fmean(values)
+    rel = statistics.stdev(values) / mean if len(values) > 1 and mean else 0.0
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "rel_std_dev": rel,
+    }
+
+
+def repeated(runs: Sequence[dict[str, object]]) -> dict[str, object]:
+    """Medians of the runs' metrics, and each metric's spread; metrics that vary by more than 10% are named."""
+    result: dict[str, object] = {}
+    spreads: dict[str, dict[str, float]] = {}
+    for key in REPEATED:
+        values = [float(v) for run in runs if isinstance(v := run.get(key), int | float)]
+        if len(values) == len(runs) and values:
+            spreads[key] = spread(values)
+            result[key] = spreads[key]["median"]
+    result["spread"] = spreads
+    result["unstable"] = [key for key, s in spreads.items() if s["rel_std_dev"] > UNSTABLE]
+    return result

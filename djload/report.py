@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from djload import figures, ideal, metrics, records, serverlog
+from djload import figures, headroom, ideal, metrics, records, serverlog
 from djload.records import Record
 
 SLIDE_COLUMNS = (
@@ -24,6 +24,11 @@ SLIDE_COLUMNS = (
     ("total_time_s", "total time", "{:.3f} s"),
     ("mean_latency_ms", "mean latency", "{:.1f} ms"),
     ("effective_rps", "RPS", "{:.2f}"),
+)
+# Trust columns: the server's cost per request and how busy the load generator was.
+HEADROOM_COLUMNS = (
+    ("server_cpu_ms_per_request", "server CPU/req", "{:.3f} ms"),
+    ("generator_busy_percent", "generator", "{:.0f}% busy"),
 )
 
 # The slide numbers that physics fixes; the others (counts, a rounded RPS) are compared by eye.
@@ -45,7 +50,8 @@ def table(results: list[dict[str, Any]]) -> str:
 
     Measured total time and mean latency show how far they are from the talk's, in percent.
     """
-    header = ["scenario", "server", "endpoint", "status"] + [title for _, title, _ in SLIDE_COLUMNS]
+    columns = SLIDE_COLUMNS + HEADROOM_COLUMNS
+    header = ["scenario", "server", "endpoint", "status"] + [title for _, title, _ in columns]
     rows = [header]
     for result in results:
         expected = result.get("expected") or {}
@@ -54,11 +60,14 @@ def table(results: list[dict[str, Any]]) -> str:
             + [
                 _cell(result.get(key), fmt)
                 + (_deviation(result.get(key), expected.get(key)) if key in COMPARED else "")
-                for key, _, fmt in SLIDE_COLUMNS
+                for key, _, fmt in columns
             ]
         )
+        if result.get("generator_bound"):
+            rows[-1][-1] += " GENERATOR-BOUND"
         if expected:
             rows.append(["", "", "", "talk"] + [_cell(expected.get(key), fmt) for key, _, fmt in SLIDE_COLUMNS])
+            rows[-1] += [""] * (len(header) - len(rows[-1]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
@@ -437,3 +446,25 @@ def write(folder: Path, title: str | None = None) -> Path:
     _write(folder / REPORT_MD, render_markdown(title, parts).encode())
     _write(folder / REPORT_HTML, render_html(title, parts).encode())
     return folder / REPORT_HTML
+
+
+def warnings(results: list[dict[str, Any]]) -> list[str]:
+    """Lines printed under the table: the spread of repeated runs, and every reason to doubt a number."""
+    lines: list[str] = []
+    for result in results:
+        spreads = result.get("spread") or {}
+        if spreads:
+            lines.append(f"\n{result['scenario']}: {result.get('repeat')} runs, median (min … max, rel std dev):")
+            for key, s in spreads.items():
+                lines.append(
+                    f"  {key:<26} {s['median']:>12.3f}  ({s['min']:.3f} … {s['max']:.3f}, {s['rel_std_dev']:.1%})"
+                )
+        for key in result.get("unstable") or []:
+            lines.append(
+                f"WARNING: {result['scenario']}: {key} varies by {spreads[key]['rel_std_dev']:.1%} between runs "
+                "(rel std dev > 10%): the result may be unstable; rerun with more --repeat, a longer run, "
+                "warm-up requests or pinned CPUs (--server-cpus/--generator-cpus), on a quieter machine."
+            )
+        if result.get("generator_bound"):
+            lines.append("WARNING: " + headroom.advice(result))
+    return lines

@@ -1,0 +1,163 @@
+"""How hard the load generator and the server worked while a run lasted.
+
+A thread samples, every INTERVAL_S, the CPU time of each watched process tree (the locust processes;
+gunicorn's master and workers) with psutil, and from /proc/<pid>/task/*/schedstat the time its
+threads spent waiting for a CPU while runnable. A generator that was running or waiting to run
+nearly all the time had no headroom: what the run measured may be the generator's own limit, not the
+server's. Run-queue waiting counts because on a shared machine a generator starved of its CPU is as
+much the bottleneck as one that burns it.
+
+Usage is read over the run's window (first request sent → last answer received) by interpolating
+between samples, so locust's start-up and shutdown do not count.
+"""
+
+import bisect
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+INTERVAL_S = 0.1
+SATURATED = 0.9  # busy more than 90% of its CPUs: the generator is the bottleneck
+
+
+def _runqueue_wait_s(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a CPU (0 where Linux does not say)."""
+    total_ns = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total_ns += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    except OSError:
+        return 0.0
+    return total_ns / 1e9
+
+
+@dataclass
+class _Tree:
+    """One process tree; each process's last known counters are kept, so a process that exits keeps its share."""
+
+    root: int
+    cpu_s: dict[int, float] = field(default_factory=dict)
+    wait_s: dict[int, float] = field(default_factory=dict)
+    samples: list[tuple[float, float, float]] = field(default_factory=list)  # (time, cpu s, cpu + wait s)
+
+    def sample(self) -> None:
+        now = time.time()
+        try:
+            root = psutil.Process(self.root)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        for process in tree:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            self.cpu_s[process.pid] = times.user + times.system
+            self.wait_s[process.pid] = _runqueue_wait_s(process.pid)
+        cpu = sum(self.cpu_s.values())
+        self.samples.append((now, cpu, cpu + sum(self.wait_s.values())))
+
+    @property
+    def processes(self) -> int:
+        return len(self.cpu_s)
+
+    def at(self, when: float) -> tuple[float, float]:
+        """(cpu s, busy s) at a moment, linear between the samples around it."""
+        times = [s[0] for s in self.samples]
+        i = bisect.bisect_left(times, when)
+        if i == 0:
+            return self.samples[0][1:]
+        if i == len(self.samples):
+            return self.samples[-1][1:]
+        (t0, c0, b0), (t1, c1, b1) = self.samples[i - 1], self.samples[i]
+        f = (when - t0) / (t1 - t0) if t1 > t0 else 0.0
+        return c0 + (c1 - c0) * f, b0 + (b1 - b0) * f
+
+    def used(self, start: float, end: float) -> tuple[float, float]:
+        (c0, b0), (c1, b1) = self.at(start), self.at(end)
+        return c1 - c0, b1 - b0
+
+
+class Monitor:
+    """Samples the watched process trees in a background thread until stopped."""
+
+    def __init__(self) -> None:
+        self.trees: dict[str, _Tree] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="djload-headroom", daemon=True)
+
+    def watch(self, role: str, pid: int) -> None:
+        tree = _Tree(pid)
+        tree.sample()
+        with self._lock:
+            self.trees[role] = tree
+
+    def _loop(self) -> None:
+        while not self._stop.wait(INTERVAL_S):
+            with self._lock:
+                for tree in self.trees.values():
+                    tree.sample()
+
+    def __enter__(self) -> "Monitor":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for tree in self.trees.values():
+            tree.sample()
+
+
+def usage(
+    monitor: Monitor, start: float, end: float, completed: int, generator_cpus: int | None = None
+) -> dict[str, float | int | bool | None]:
+    """The summary's headroom keys for the window start → end (epoch seconds)."""
+    result: dict[str, float | int | bool | None] = {
+        "generator_cpu_percent": None,
+        "generator_busy_percent": None,
+        "generator_capacity_cpus": None,
+        "generator_bound": False,
+        "server_cpu_percent": None,
+        "server_cpu_ms_per_request": None,
+    }
+    wall = end - start
+    if wall <= 0:
+        return result
+    generator = monitor.trees.get("generator")
+    if generator and generator.samples:
+        cpu, busy = generator.used(start, end)
+        cpus = generator_cpus or len(os.sched_getaffinity(0))
+        # locust --processes N forks N workers beside the master, which sends no requests itself.
+        load_processes = generator.processes - 1 if generator.processes > 1 else 1
+        capacity = min(cpus, load_processes)
+        result.update(
+            generator_cpu_percent=round(cpu / wall / capacity * 100, 1),
+            generator_busy_percent=round(busy / wall / capacity * 100, 1),
+            generator_capacity_cpus=capacity,
+            generator_bound=busy / wall / capacity > SATURATED,
+        )
+    server = monitor.trees.get("server")
+    if server and server.samples:
+        cpu, _ = server.used(start, end)
+        result["server_cpu_percent"] = round(cpu / wall * 100, 1)
+        result["server_cpu_ms_per_request"] = cpu * 1000 / completed if completed else None
+    return result
+
+
+def advice(entry: dict[str, object]) -> str:
+    """The warning printed for a generator-bound result: what was seen and what to change."""
+    return (
+        f"{entry['scenario']}: generator_bound: the load generator was busy {entry['generator_busy_percent']}% of "
+        f"its {entry['generator_capacity_cpus']} CPU(s); these numbers may be locust's limit, not the server's. "
+        "Use swarm.user_class: fast, more locust processes (swarm.processes / --workers) or more CPUs for "
+        "the generator (cpus.generator / --generator-cpus)."
+    )
