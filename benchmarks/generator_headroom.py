@@ -58,7 +58,7 @@ def main() -> int:
         return 2
     url_path = scenario.endpoint.url_path
     with tempfile.TemporaryDirectory(prefix="djload-headroom-") as tmp, servers.serve(scenario, Path(tmp)) as server:
-        servers.warm_up(server, url_path, max(scenario.swarm.warmup, 20), scenario.swarm.timeout_s)
+        servers.warm_up(server.base_url, url_path, max(scenario.swarm.warmup, 20), scenario.swarm.timeout_s)
         print(f"server: {' '.join(server.argv)}")
         print(f"generators on CPUs {list(scenario.cpus.generator) or 'all'}, {scenario.swarm.users} connections, "
               f"{duration:g} s per run, user class {scenario.swarm.user_class}")  # fmt: skip

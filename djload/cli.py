@@ -7,18 +7,19 @@ did not boot · 130 interrupted (SIGINT or SIGTERM).
 
 import argparse
 import contextlib
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from djload import ideal, metrics, processes, progress, report, serverlog, servers, swarm
+from djload import headroom, ideal, metrics, processes, progress, report, serverlog, servers, swarm
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
-from djload.scenario import Scenario, ScenarioError, load
+from djload.scenario import Placement, Scenario, ScenarioError, cpu_list, load, parse_cpus
 from djload.servers import RunningServer
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -96,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--external-workers", type=_address, metavar="HOST:PORT",
         help="the master listens on HOST:PORT for its workers (`djload worker`) instead of forking them",
     )  # fmt: skip
+    run.add_argument(
+        "--repeat", type=_at_least(1), default=1, metavar="N",
+        help="run each scenario N times, each on a fresh server; report the median and the spread",
+    )  # fmt: skip
+    run.add_argument(
+        "--warmup", type=_at_least(0), default=None, metavar="N",
+        help="requests sent before each run and not counted (default: the scenario's swarm.warmup)",
+    )  # fmt: skip
+    _placement_options(run)
     add_site_arguments(run)
 
     rep = commands.add_parser("report", help="write report.md and report.html for a results folder")
@@ -105,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
     serve.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
     serve.add_argument("--host", default=servers.HOST, help=f"address to bind (default: {servers.HOST})")
+    _placement_options(serve)
     add_target_arguments(serve)
 
     ui = commands.add_parser("ui", help="boot the site as a scenario says and open Locust's web UI for it")
@@ -123,6 +134,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _cpus(text: str) -> tuple[int, ...]:
+    try:
+        cpus = parse_cpus(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a CPU list like 0, 1-3 or 0,2; got {text!r}") from None
+    usable = os.sched_getaffinity(0)
+    if not set(cpus) <= usable:
+        raise argparse.ArgumentTypeError(f"CPU {text} is not available here; usable: {cpu_list(sorted(usable))}")
+    return cpus
+
+
+def _placement_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server-cpus",
+        type=_cpus,
+        metavar="CPUS",
+        help="pin the server to these CPUs, e.g. 0 (default: scenario's cpus.server, else all)",
+    )
+    parser.add_argument(
+        "--generator-cpus",
+        type=_cpus,
+        metavar="CPUS",
+        help="pin locust to these CPUs, e.g. 1 (default: scenario's cpus.generator, else all)",
+    )
+
+
+def _placed(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """The scenario with the command line's CPU placement, where one was given."""
+    server = getattr(args, "server_cpus", None) or scenario.cpus.server
+    generator = getattr(args, "generator_cpus", None) or scenario.cpus.generator
+    return replace(scenario, cpus=Placement(server, generator))
+
+
+def placement_metadata(placement: Placement) -> dict[str, Any]:
+    usable = sorted(os.sched_getaffinity(0))
+    return {
+        "pinned": placement.pinned,
+        "server": list(placement.server or usable),
+        "generator": list(placement.generator or usable),
+    }
+
+
 def _entry(scenario: Scenario, started: str) -> dict[str, Any]:
     return {
         "scenario": scenario.name,
@@ -133,15 +199,27 @@ def _entry(scenario: Scenario, started: str) -> dict[str, Any]:
         "threads": scenario.server.threads,
         "endpoint": scenario.endpoint.url_path,
         "sleep_s": scenario.sleep,
+        "model": scenario.swarm.model,
+        "user_class": scenario.swarm.user_class,
         "users": scenario.swarm.users,
         "requests_per_user": scenario.swarm.requests_per_user,
+        "duration_s": scenario.swarm.duration_s,
+        "rate": scenario.swarm.rate,
         "locust_processes": scenario.swarm.processes,
         "expected_requests": scenario.swarm.total_requests,
         "expected": scenario.expected,
+        "cpu_placement": placement_metadata(scenario.cpus),
         "started_at": started,
         "status": "interrupted",
         "problem": "",
     }
+
+
+def _with_metadata(entry: dict[str, Any], machine: dict[str, Any]) -> dict[str, Any]:
+    """The facts needed to trust or repeat a run, in one place: machine, software, placement, start, commands."""
+    entry["metadata"] = {**machine, "started_at": entry["started_at"], "cpu_placement": entry["cpu_placement"],
+                         "server_command": None, "locust_command": None}  # fmt: skip
+    return entry
 
 
 @dataclass(frozen=True)
@@ -154,12 +232,13 @@ class Where:
 
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], where: Where,
-           server: RunningServer | None) -> swarm.SwarmResult:  # fmt: skip
+           server: RunningServer | None, monitor: headroom.Monitor) -> swarm.SwarmResult:  # fmt: skip
     if where.master_bind:
         master: swarm.Master | None = swarm.Master(where.master_bind, external=True)
     else:
         master = swarm.local_master() if scenario.swarm.processes > 1 else None
     entry["locust_command"] = swarm.command(scenario, host, out_dir, master)
+    entry["metadata"].update(server_command=entry.get("server_command"), locust_command=entry["locust_command"])
     (out_dir / "command-lines.txt").write_text(
         "server: " + (" ".join(server.argv) if server else f"already running at {host}")
         + "\nlocust: " + " ".join(entry["locust_command"]) + "\n"
@@ -168,6 +247,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
         return swarm.run(
             scenario, host, out_dir,
             server=server.process if server else None, allow_remote=where.allow_remote, master=master,
+            monitor=monitor,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
@@ -175,35 +255,51 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
         raise
 
 
-def run_scenario(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where = Where()) -> None:
-    """Boot, swarm, measure, stop; fills entry in place so that an interruption keeps what is known."""
+def run_scenario(
+    scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where = Where(), warmup: int = 0
+) -> None:
+    """Boot, warm up, swarm, measure, stop; fills entry in place so that an interruption keeps what is known."""
     target = where.targets.get(scenario.server.mode)
-    if target:
-        entry.update(target=target, server_command=None, boot_s=servers.wait_for_site(target, where.allow_remote))
-        result = _swarm(scenario, target, out_dir, entry, where, None)
-        judge(entry, scenario, result.records, None)
-        return
-    with servers.serve(scenario, out_dir) as server:
-        entry["server_command"] = server.argv
-        entry["boot_s"] = server.boot_s
-        result = _swarm(scenario, server.base_url, out_dir, entry, where, server)
-        # Judged before the server is stopped: the measurement is whole even if stopping is interrupted.
-        judge(entry, scenario, result.records, server)
+    timeout_s, path = scenario.swarm.timeout_s, scenario.endpoint.url_path
+    with headroom.Monitor() as monitor:
+        if target:
+            entry.update(target=target, server_command=None, boot_s=servers.wait_for_site(target, where.allow_remote))
+            entry["warmup_requests"] = servers.warm_up(target, path, warmup, timeout_s)
+            result = _swarm(scenario, target, out_dir, entry, where, None, monitor)
+            monitor.stop()
+            judge(entry, scenario, result.records, None, monitor)
+            return
+        with servers.serve(scenario, out_dir) as server:
+            monitor.watch("server", server.process.pid)
+            entry["server_command"] = server.argv
+            entry["boot_s"] = server.boot_s
+            entry["warmup_requests"] = servers.warm_up(server.base_url, path, warmup, timeout_s)
+            result = _swarm(scenario, server.base_url, out_dir, entry, where, server, monitor)
+            monitor.stop()
+            # Judged before the server is stopped: the measurement is whole even if stopping is interrupted.
+            judge(entry, scenario, result.records, server, monitor)
 
 
-def judge(entry: dict[str, Any], scenario: Scenario, records: list[Record], server: RunningServer | None) -> None:
+def judge(entry: dict[str, Any], scenario: Scenario, records: list[Record], server: RunningServer | None,
+          monitor: headroom.Monitor | None = None) -> None:  # fmt: skip
     entry.update(metrics.summarize(records))
     entry.update(metrics.view_split(records))
     entry.update((serverlog.read(server.log) if server else serverlog.LogStats()).as_summary())
     entry.update(ideal.compare(entry))
+    if records and monitor:
+        start, end = metrics.span(records)
+        entry.update(headroom.usage(monitor, start, end, len(records), len(scenario.cpus.generator) or None))
+    entry["latency_histogram"] = metrics.histogram([r.latency_ms for r in records])
     recorded, failed, expected = entry["completed_requests"], entry["total_errors"], scenario.swarm.total_requests
     server_exit = server.process.poll() if server else None
     if server and server_exit is not None:
         died = f"server {processes.describe_exit(server_exit)} during the run"
         problem = f"{died}; {recorded} of {expected} requests recorded, {failed} failed\n{processes.tail(server.log)}"
         entry.update(status="failed", problem=problem)
-    elif recorded != expected:
+    elif expected is not None and recorded != expected:
         entry.update(status="failed", problem=f"{recorded} of {expected} requests recorded")
+    elif not recorded:
+        entry.update(status="failed", problem="no request was recorded")
     elif failed:
         entry.update(status="failed", problem=f"{failed} requests failed")
     else:
@@ -220,8 +316,52 @@ def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
     return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
 
 
+def _run_once(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where, warmup: int) -> int:
+    """One run into entry; the exit code it calls for (0 when it completed)."""
+    try:
+        run_scenario(scenario, out_dir, entry, where, warmup)
+    except servers.BootError as exc:
+        entry.update(status="boot_failed", problem=str(exc))
+        return EXIT_BOOT
+    except swarm.SwarmError as exc:
+        entry.update(status="failed", problem=str(exc))
+    except OSError as exc:  # a warm-up request failed
+        entry.update(status="failed", problem=f"warm-up request failed: {exc}")
+    return EXIT_OK if entry["status"] == "completed" else EXIT_FAILED
+
+
+def _run_repeated(scenario: Scenario, folder: Path, entry: dict[str, Any], args: argparse.Namespace, where: Where,
+                  machine: dict[str, Any]) -> int:  # fmt: skip
+    """args.repeat runs, each on a fresh server in folder/run-N; entry gets the medians and the spread."""
+    runs: list[dict[str, Any]] = []
+    entry["runs"] = runs
+    code = EXIT_OK
+    for n in range(1, args.repeat + 1):
+        run = _with_metadata(_entry(scenario, now_iso()), machine) | {"run": n}
+        runs.append(run)
+        out_dir = folder / f"run-{n}"
+        out_dir.mkdir()
+        status = _run_once(scenario, out_dir, run, where, _warmup(scenario, args))
+        code = code or status
+        rps = run.get("effective_rps")
+        print(f"  run {n}/{args.repeat}: {run['status']}, {rps if rps is not None else '-'} RPS", file=sys.stderr)
+    failed = [run for run in runs if run["status"] != "completed"]
+    entry.update(status=failed[0]["status"] if failed else "completed", problem=failed[0]["problem"] if failed else "")
+    for key in ("server_command", "locust_command", "boot_s", "completed_requests", "total_errors"):
+        entry[key] = runs[-1].get(key)
+    entry["metadata"].update(server_command=entry["server_command"], locust_command=entry["locust_command"])
+    entry["generator_bound"] = any(run.get("generator_bound") for run in runs)
+    entry.update(metrics.repeated(runs))
+    entry["repeat"] = args.repeat
+    return code
+
+
+def _warmup(scenario: Scenario, args: argparse.Namespace) -> int:
+    return scenario.swarm.warmup if args.warmup is None else int(args.warmup)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    scenarios = load(args.paths)
+    scenarios = [_placed(scenario, args) for scenario in load(args.paths)]
     if args.workers:
         scenarios = with_processes(scenarios, args.workers)
     where = _where(args)
@@ -233,22 +373,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with progress.tracker(len(scenarios)) as tracker:
             for scenario in scenarios:
-                entry = _entry(scenario, now_iso())
-                entry["metadata"] = machine
+                entry = _with_metadata(_entry(scenario, now_iso()), machine)
                 if scenario.matrix:
                     entry["matrix"] = {"group": scenario.group, "values": dict(scenario.matrix)}
                 results.append(entry)
                 tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path}")
-                try:
-                    run_scenario(scenario, folder.scenario_dir(scenario.name), entry, where)
-                except servers.BootError as exc:
-                    entry.update(status="boot_failed", problem=str(exc))
-                    code = EXIT_BOOT
-                except swarm.SwarmError as exc:
-                    entry.update(status="failed", problem=str(exc))
+                out_dir = folder.scenario_dir(scenario.name)
+                if args.repeat > 1:
+                    status = _run_repeated(scenario, out_dir, entry, args, where, machine)
+                else:
+                    status = _run_once(scenario, out_dir, entry, where, _warmup(scenario, args))
                 if entry["status"] != "completed":
                     print(f"{scenario.name}: {entry['status']}: {entry['problem']}", file=sys.stderr)
-                    code = code or EXIT_FAILED
+                code = code or status
                 # After each scenario, so that even a killed run leaves a whole summary of what it did.
                 write_json(folder.path / "summary.json", results)
                 tracker.done()
@@ -266,6 +403,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             _write_report(folder.path)
             final = folder.finish(interrupted=code == EXIT_INTERRUPTED)
     print(report.table(results))
+    for line in report.warnings(results):
+        print(line)
     print(f"\nresults: {final}")
     return code
 
@@ -291,6 +430,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     (scenario,) = load([args.scenario])
+    scenario = _placed(scenario, args)
     servers.check_bind(args.host, args.port, args.allow_remote)
     folder = RunFolder.new(f"serve-{scenario.name}")
     try:
@@ -298,6 +438,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             scenario, folder.path, port=args.port or None, host=args.host, allow_remote=args.allow_remote
         ) as server:
             print(f"{scenario.name}: {scenario.server.mode} serving {server.base_url}{scenario.endpoint.url_path}")
+            print(f"server command: {' '.join(server.argv)}")
             print(f"server log: {folder.path / 'server.log'}; press Ctrl-C to stop", flush=True)
             while server.process.poll() is None:
                 time.sleep(0.2)

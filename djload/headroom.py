@@ -111,10 +111,18 @@ class Monitor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop sampling, with one last sample of each tree; stopping again does nothing."""
+        if self._stop.is_set():
+            return
         self._stop.set()
-        self._thread.join()
-        for tree in self.trees.values():
-            tree.sample()
+        if self._thread.is_alive():
+            self._thread.join()
+        with self._lock:
+            for tree in self.trees.values():
+                tree.sample()
 
 
 def usage(

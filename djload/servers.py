@@ -254,9 +254,9 @@ def serve(
         processes.stop(process)
 
 
-def warm_up(server: RunningServer, path: str, count: int, timeout_s: float) -> int:
+def warm_up(base_url: str, path: str, count: int, timeout_s: float) -> int:
     """Send count requests one after another before the measured run (imports, caches, first connections)."""
     for _ in range(count):
-        with urllib.request.urlopen(server.base_url + path, timeout=timeout_s) as response:
+        with _NO_PROXY.open(base_url + path, timeout=timeout_s) as response:
             response.read()
     return count
