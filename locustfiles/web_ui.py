@@ -31,6 +31,7 @@ SLIDE = (
 )
 DOWNLOADS = (("slide-metrics/summary.json", "slide metrics (JSON)"), ("slide-metrics/requests.csv", "records (CSV)"))
 finished_runs = 0
+running = False  # Locust fires test_stop on the way out even when no run was started
 
 
 @events.init_command_line_parser.add_listener
@@ -77,13 +78,20 @@ def records_csv() -> str:
     return text.getvalue()
 
 
+@events.test_start.add_listener
+def run_started(**_: Any) -> None:
+    global running
+    running = True
+
+
 @events.test_stop.add_listener
 def save_run(environment: Environment, **_: Any) -> None:
-    global finished_runs
+    global finished_runs, running
     options: Any = environment.parsed_options
     results_dir = options.results_dir
-    if not results_dir:
+    if not results_dir or not running:
         return
+    running = False
     finished_runs += 1
     folder = Path(results_dir) / f"run-{finished_runs}"
     folder.mkdir()

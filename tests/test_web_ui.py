@@ -102,6 +102,7 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
         finally:
             browser.close()
 
+    assert sorted(p.name for p in out.glob("run-*")) == ["run-1"]  # nothing for the session's end
     run = out / "run-1"
     summary = json.loads((run / "summary.json").read_text())
     assert summary == {**summary, **metrics.summarize(records.read(run / "requests.csv"))}
@@ -132,3 +133,9 @@ def test_a_busy_web_port_or_a_remote_web_host_is_refused_before_anything_starts(
     done = djload("ui", path, "--web-host", "0.0.0.0", "--out", tmp_path / "out")
     assert done.returncode == 2 and "not a loopback address" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_session_without_a_run_saves_no_run(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    with djload_ui(scenario_file(), tmp_path / "ui") as url:
+        assert state(url) == "ready"
+    assert (tmp_path / "ui" / "locust.log").exists() and not list((tmp_path / "ui").glob("run-*"))
