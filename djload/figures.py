@@ -137,6 +137,7 @@ class Series:
     times: list[int]
     rps: list[float]
     mean_latency_ms: list[float]
+    service_ms: list[float | None]  # mean time inside the view: the computation itself
 
 
 def sweep(series: Sequence[Series]) -> bytes:

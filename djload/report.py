@@ -215,7 +215,7 @@ def _times(endpoint: str) -> int | None:
 def sweep_series(runs: list[Run]) -> list[figures.Series]:
     """One series per server mode and view over the computation's `times`; empty unless the run is a sweep
     (some series has at least three points)."""
-    groups: dict[str, list[tuple[int, float, float]]] = {}
+    groups: dict[str, list[tuple[int, float, float, float | None]]] = {}
     for run in runs:
         e = run.entry
         times = _times(str(e.get("endpoint", "")))
@@ -223,10 +223,13 @@ def sweep_series(runs: list[Run]) -> list[figures.Series]:
             continue
         view = "async view" if str(e["endpoint"]).startswith("/async/") else "sync view"
         label = f"{_server_label(e)} · {view}"
-        groups.setdefault(label, []).append((times, float(e["effective_rps"]), float(e["mean_latency_ms"])))
+        point = (times, float(e["effective_rps"]), float(e["mean_latency_ms"]), e.get("mean_service_ms"))
+        groups.setdefault(label, []).append(point)
     series = [
-        figures.Series(label, [p[0] for p in points], [p[1] for p in points], [p[2] for p in points])
-        for label, points in ((label, sorted(points)) for label, points in groups.items())
+        figures.Series(
+            label, [p[0] for p in points], [p[1] for p in points], [p[2] for p in points], [p[3] for p in points]
+        )
+        for label, points in ((label, sorted(points, key=lambda p: p[0])) for label, points in groups.items())
     ]
     return series if any(len(s.times) >= 3 for s in series) else []
 
@@ -257,15 +260,49 @@ def crossovers(a: figures.Series, b: figures.Series) -> str:
 
 def sweep_table(series: list[figures.Series]) -> Table:
     all_times = sorted({t for s in series for t in s.times})
-    headers = ["times"] + [f"{s.label}: RPS / mean" for s in series]
+    headers = ["times"] + [f"{s.label}: RPS / mean latency / in view" for s in series]
     rows = []
     for t in all_times:
         row = [f"{t:,}"]
         for s in series:
             i = s.times.index(t) if t in s.times else -1
-            row.append(f"{s.rps[i]:.1f} / {s.mean_latency_ms[i]:.1f} ms" if i >= 0 else "-")
+            cell = f"{s.rps[i]:.1f} / {s.mean_latency_ms[i]:.1f} ms / {_fmt(s.service_ms[i], '{:.2f} ms')}"
+            row.append(cell if i >= 0 else "-")
         rows.append(row)
     return Table(headers, rows)
+
+
+def _at(series: figures.Series, t: int) -> float:
+    return series.rps[series.times.index(t)]
+
+
+def slide_answers(series: list[figures.Series]) -> list[Block]:
+    """The talk's two closing questions, answered with this sweep's numbers.
+
+    1. Does the single-threaded WSGI sync worker do better on CPU-bound work? Compare it, where the loop
+       dominates (the largest `times`), with the variants that run the view in several threads.
+    2. Does ASGI's event loop cost performance? Compare the async view under ASGI with the WSGI sync worker
+       where the loop is negligible (the smallest `times`): the difference in 1/RPS is the extra server
+       time per request.
+    """
+    named = {s.label: s for s in series}
+    wsgi, asgi_async = named.get("wsgi · sync view"), named.get("asgi · async view")
+    if not wsgi or not asgi_async:
+        return []
+    common = sorted(set(wsgi.times) & set(asgi_async.times))
+    low, high = common[0], common[-1]
+    others = [s for s in series if s is not wsgi and high in s.times]
+    versus = "; ".join(f"{s.label} {_at(s, high):.1f} ({_pct(_at(wsgi, high), _at(s, high))})" for s in others)
+    extra_ms = 1000 / _at(asgi_async, low) - 1000 / _at(wsgi, low)
+    return [
+        f"“WSGI blocking CPU-bound: single-threaded → better performance?” At times={high:,}, where the loop "
+        f"dominates, the WSGI sync worker makes {_at(wsgi, high):.1f} RPS; {versus} (WSGI's lead in brackets).",
+        f"“ASGI: event-loop overhead → lower performance?” At times={low:,}, where the loop is negligible, "
+        f"the ASGI async view makes {_at(asgi_async, low):.1f} RPS against WSGI's {_at(wsgi, low):.1f} "
+        f"({_pct(_at(asgi_async, low), _at(wsgi, low))}): {extra_ms:+.2f} ms of server time per request; at "
+        f"times={high:,} {_at(asgi_async, high):.1f} against {_at(wsgi, high):.1f} "
+        f"({_pct(_at(asgi_async, high), _at(wsgi, high))}).",
+    ]
 
 
 # ---- assembling the report ---------------------------------------------------------------------------
@@ -312,6 +349,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         blocks: list[Block] = [Picture("sweep.png", "RPS and mean latency against times", figures.sweep(series))]
         blocks.append(sweep_table(series))
         blocks += [crossovers(a, b) for a, b in itertools.combinations(series, 2)]
+        blocks += slide_answers(series)
         out.append(Section("CPU-bound sweep", blocks))
     if with_records:
         # Timelines of the same endpoint share their time axis, so a serialised run is visibly longer.

@@ -119,7 +119,7 @@ def test_djload_report_rewrites_the_report_of_a_folder(matrix_run: Path) -> None
 
 def series(label: str, rps: list[float]) -> figures.Series:
     times = [10**k for k in range(1, len(rps) + 1)]
-    return figures.Series(label, times, rps, [1000 / r for r in rps])
+    return figures.Series(label, times, rps, [1000 / r for r in rps], [None] * len(rps))
 
 
 def test_crossover_is_found_between_the_points_where_the_lead_changes() -> None:
