@@ -166,4 +166,4 @@ def nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     step = 10.0 ** math.floor(math.log10(value))
-    return math.ceil(value * 1.05 / (step / 2)) * (step / 2)
+    return math.ceil(value * 1.05 / (step / 5)) * (step / 5)

@@ -1,6 +1,6 @@
 import pytest
 
-from djload.ideal import TOLERANCE, compare, ideal, simulate, slots
+from djload.ideal import TOLERANCE, compare, ideal, simulate, slots, total_given_spread
 
 
 def test_one_sync_worker_serialises_the_talks_ten_requests() -> None:
@@ -69,3 +69,20 @@ def test_compare_flags_deviations_beyond_ten_percent() -> None:
     assert talk["deviates_from_ideal"] is False
     slow = compare({**entry, "total_time_s": 20.0 * (1 + TOLERANCE + 0.01), "mean_latency_ms": 11000.0})
     assert slow["deviates_from_ideal"] is True
+
+
+def test_an_uneven_spread_over_workers_explains_a_longer_run() -> None:
+    # 2 workers × 4 threads, but one worker accepted 9 of the 10 connections: 3 waves of 4, not 2.
+    assert total_given_spread([9, 1], 4, 1.0) == pytest.approx(3.0)
+    entry = {
+        "server_mode": "wsgi-gthread", "workers": 2, "threads": 4, "endpoint": "/sync/blocking/",
+        "users": 10, "requests_per_user": 1, "sleep_s": 1.0, "total_time_s": 3.03, "mean_latency_ms": 1620.0,
+        "requests_per_worker": [9, 1],
+    }  # fmt: skip
+    result = compare(entry)
+    assert result["deviates_from_ideal"] is True
+    assert result["ideal_total_time_s"] == pytest.approx(2.0)
+    assert result["ideal_total_time_given_spread_s"] == pytest.approx(3.0)
+    # The event loop stalled by time.sleep: 7 of 10 on one worker take 7 sleeps.
+    blocked = compare({**entry, "server_mode": "asgi", "endpoint": "/async/blocking/", "requests_per_worker": [7, 3]})
+    assert blocked["ideal_total_time_given_spread_s"] == pytest.approx(7.0)
