@@ -1,8 +1,8 @@
 """How hard the load generator and the server worked while a run lasted.
 
-A thread samples, every INTERVAL_S, the CPU time of each watched process tree (the locust processes;
-gunicorn's master and workers) with psutil, and from /proc/<pid>/task/*/schedstat the time its
-threads spent waiting for a CPU while runnable. A generator that was running or waiting to run
+A thread samples, every INTERVAL_S, each watched process tree (the locust processes; gunicorn's
+master and workers, found with psutil): from /proc/<pid>/task/*/schedstat, the time its threads
+ran on a CPU and the time they spent runnable but waiting for one. A generator that was running or waiting to run
 nearly all the time had no headroom: what the run measured may be the generator's own limit, not the
 server's. Run-queue waiting counts because on a shared machine a generator starved of its CPU is as
 much the bottleneck as one that burns it.
@@ -24,18 +24,23 @@ INTERVAL_S = 0.1
 SATURATED = 0.9  # busy more than 90% of its CPUs: the generator is the bottleneck
 
 
-def _runqueue_wait_s(pid: int) -> float:
-    """Seconds the process's threads spent runnable but waiting for a CPU (0 where Linux does not say)."""
-    total_ns = 0
+def _schedstat_s(pid: int) -> tuple[float, float] | None:
+    """Seconds the process's threads ran, and waited runnable for a CPU; None where Linux does not say.
+
+    /proc/<pid>/task/*/schedstat counts in nanoseconds, where psutil's CPU times count in clock ticks
+    (10 ms): too coarse for a run that lasts a fraction of a second.
+    """
+    run_ns = wait_ns = 0
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
             try:
-                total_ns += int((task / "schedstat").read_text().split()[1])
+                fields = (task / "schedstat").read_text().split()
+                run_ns, wait_ns = run_ns + int(fields[0]), wait_ns + int(fields[1])
             except (OSError, IndexError, ValueError):
                 continue
     except OSError:
-        return 0.0
-    return total_ns / 1e9
+        return None
+    return run_ns / 1e9, wait_ns / 1e9
 
 
 @dataclass
@@ -55,12 +60,14 @@ class _Tree:
         except psutil.Error:
             tree = []
         for process in tree:
-            try:
-                times = process.cpu_times()
-            except psutil.Error:
-                continue
-            self.cpu_s[process.pid] = times.user + times.system
-            self.wait_s[process.pid] = _runqueue_wait_s(process.pid)
+            sched = _schedstat_s(process.pid)
+            if sched is None:
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                sched = (times.user + times.system, 0.0)
+            self.cpu_s[process.pid], self.wait_s[process.pid] = sched
         cpu = sum(self.cpu_s.values())
         self.samples.append((now, cpu, cpu + sum(self.wait_s.values())))
 
