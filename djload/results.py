@@ -123,6 +123,13 @@ class RunFolder:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a reader sees the old file or the whole new one, never half."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"  # fails here, before any file is touched
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())  # the rename must not reach the disk before the content does
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

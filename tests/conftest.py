@@ -104,6 +104,9 @@ class Run:
                 self.process.kill()
                 self.process.communicate()
         for pid in self.seen:
+            # Its children lead process groups of their own: kill each group, not just its leader.
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(psutil.Error):
                 psutil.Process(pid).kill()
 
