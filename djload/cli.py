@@ -428,10 +428,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _one_scenario(path: str) -> Scenario:
+    scenarios = load([path])
+    if len(scenarios) != 1:
+        names = ", ".join(s.name for s in scenarios[:5]) + (", ..." if len(scenarios) > 5 else "")
+        raise ScenarioError([f"{path}: holds {len(scenarios)} scenarios ({names}); this command takes one"])
+    return scenarios[0]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    (scenario,) = load([args.scenario])
-    scenario = _placed(scenario, args)
+    scenario = _placed(_one_scenario(args.scenario), args)
     servers.check_bind(args.host, args.port, args.allow_remote)
+    if args.port:
+        servers.check_port_free(args.host, args.port)  # before a results folder is made for nothing
     folder = RunFolder.new(f"serve-{scenario.name}")
     try:
         with servers.serve(
@@ -452,7 +461,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    (scenario,) = load([args.scenario])
+    scenario = _one_scenario(args.scenario)
     where = _where(args)
     servers.check_bind(args.web_host, args.web_port, where.allow_remote)
     servers.check_port_free(args.web_host, args.web_port)  # before the site boots, not after

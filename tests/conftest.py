@@ -56,10 +56,10 @@ def no_leftover_processes() -> Iterator[None]:
 class Run:
     """A `djload run` in its own session, as a shell runs a foreground job; watched with psutil."""
 
-    def __init__(self, *args: str | Path, cwd: Path) -> None:
+    def __init__(self, *args: str | Path, cwd: Path, command: str = "run") -> None:
         runs.append(self)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "djload.cli", "run", *map(str, args)],
+            [sys.executable, "-m", "djload.cli", command, *map(str, args)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True,
         )  # fmt: skip
         self.seen: dict[int, str] = {}

@@ -117,3 +117,11 @@ def test_bad_arguments_exit_2_with_one_line(args: tuple[str, ...], message: str,
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith(message), done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
+def test_serve_takes_exactly_one_scenario(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    scenario_file(name="one")
+    folder = scenario_file(name="two").parent
+    done = djload("serve", folder, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"{folder}: holds 2 scenarios (one, two); this command takes one\n"

@@ -1,18 +1,37 @@
 """Ctrl-C and SIGTERM at any moment: a real `djload run`, real signals, and psutil to prove that no
 server or locust process survives, that the partial result is kept and marked, and exit code 130."""
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from djload.results import RESULTS_DIR
 from tests.conftest import Run, ScenarioFactory
 
 EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def new_results() -> Iterator[Callable[[], list[Path]]]:
+    """The folders a command made under results/ (where djload puts them without --out), removed after."""
+    before = set(RESULTS_DIR.iterdir()) if RESULTS_DIR.exists() else set()
+
+    def made() -> list[Path]:
+        return sorted(set(RESULTS_DIR.iterdir()) - before)
+
+    try:
+        yield made
+    finally:
+        for folder in made():
+            shutil.rmtree(folder)
 
 
 def summary(out: Path) -> list[dict[str, Any]]:
@@ -75,21 +94,15 @@ def test_interrupt_between_scenarios(scenario_file: ScenarioFactory, tmp_path: P
 
 def test_interrupted_folder_of_its_own_is_marked_in_its_name(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     """Without --out, the folder djload names says that the run was interrupted."""
-    run = Run(scenario_file(sleep=3, swarm={"users": 2}), cwd=tmp_path)
-    results_dir = Path(__file__).resolve().parent.parent / "results"
-    before = set(results_dir.iterdir()) if results_dir.exists() else set()
-    run.wait_for(lambda: run.running("locust"))
-    code, stderr, _ = run.finish(signal.SIGINT, ctrl_c=True)
-    assert code == EXIT_INTERRUPTED, stderr
-    assert not run.survivors()
-    (new,) = set(results_dir.iterdir()) - before
-    try:
+    with new_results() as made:
+        run = Run(scenario_file(sleep=3, swarm={"users": 2}), cwd=tmp_path)
+        run.wait_for(lambda: run.running("locust"))
+        code, stderr, _ = run.finish(signal.SIGINT, ctrl_c=True)
+        assert code == EXIT_INTERRUPTED, stderr
+        assert not run.survivors()
+        (new,) = made()
         assert new.name.endswith("-short-interrupted"), new
         assert json.loads((new / "summary.json").read_text())[0]["status"] == "interrupted"
-    finally:
-        for path in sorted(new.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        new.rmdir()
 
 
 def test_repeated_signals_do_not_break_the_cleanup(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
@@ -105,3 +118,17 @@ def test_repeated_signals_do_not_break_the_cleanup(scenario_file: ScenarioFactor
     assert "Traceback" not in stderr
     assert not run.survivors()
     assert summary(out)[0]["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_serve_stops_the_site(sig: signal.Signals, scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    with new_results():
+        run = Run(scenario_file(server={"mode": "wsgi", "workers": 2}), cwd=tmp_path, command="serve")
+        assert run.process.stdout is not None
+        assert "serving http://127.0.0.1:" in run.process.stdout.readline()  # printed once /health/ answered
+        run.wait_for(lambda: len(run.descendants()) == 3)  # the master and both workers
+        code, stderr, took = run.finish(sig, ctrl_c=sig == signal.SIGINT)
+    assert code == EXIT_INTERRUPTED, stderr
+    assert took < 15
+    assert not run.survivors()
+    assert "Traceback" not in stderr
