@@ -36,8 +36,10 @@ def test_1000_users_complete_with_no_error(tmp_path: Path) -> None:
         f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms, RPS {result['effective_rps']}"
     )
     assert (result["completed_requests"], result["total_errors"]) == (1000, 0)
-    # All 1000 sleeps overlap on the one event loop: far less than even two sleeps one after another.
-    assert result["total_time_s"] < 2.5 * scenario.sleep
+    # All 1000 sleeps overlap on the one event loop (one after another they would take 2000 s). Alone,
+    # this machine takes 3.3-3.7 s, well under 2.5 x sleep; the bound is wider because opening 1000
+    # connections is CPU work, and the 2 cores are shared with whatever else runs.
+    assert result["total_time_s"] < 5 * scenario.sleep
     rows = records.read(out / scenario.name / "requests.csv")
     assert len({r.worker_pid for r in rows}) == 1
     assert all(r.status == 200 and r.latency_ms >= 1000 * scenario.sleep for r in rows)
