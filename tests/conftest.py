@@ -3,6 +3,7 @@ subprocess watched with psutil."""
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from typing import Any
 import psutil
 import pytest
 import yaml
+
+from djload.results import RESULTS_DIR
 
 ScenarioFactory = Callable[..., Path]
 
@@ -139,3 +142,18 @@ def close_runs() -> Iterator[None]:
     yield
     while runs:
         runs.pop().close()
+
+
+@contextlib.contextmanager
+def new_results() -> Iterator[Callable[[], list[Path]]]:
+    """The folders a command made under results/ (where djload puts them without --out), removed after."""
+    before = set(RESULTS_DIR.iterdir()) if RESULTS_DIR.exists() else set()
+
+    def made() -> list[Path]:
+        return sorted(set(RESULTS_DIR.iterdir()) - before)
+
+    try:
+        yield made
+    finally:
+        for folder in made():
+            shutil.rmtree(folder)

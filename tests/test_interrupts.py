@@ -1,37 +1,18 @@
 """Ctrl-C and SIGTERM at any moment: a real `djload run`, real signals, and psutil to prove that no
 server or locust process survives, that the partial result is kept and marked, and exit code 130."""
 
-import contextlib
 import json
 import os
-import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from djload.results import RESULTS_DIR
-from tests.conftest import Run, ScenarioFactory
+from tests.conftest import Run, ScenarioFactory, new_results
 
 EXIT_INTERRUPTED = 130
-
-
-@contextlib.contextmanager
-def new_results() -> Iterator[Callable[[], list[Path]]]:
-    """The folders a command made under results/ (where djload puts them without --out), removed after."""
-    before = set(RESULTS_DIR.iterdir()) if RESULTS_DIR.exists() else set()
-
-    def made() -> list[Path]:
-        return sorted(set(RESULTS_DIR.iterdir()) - before)
-
-    try:
-        yield made
-    finally:
-        for folder in made():
-            shutil.rmtree(folder)
 
 
 def summary(out: Path) -> list[dict[str, Any]]:

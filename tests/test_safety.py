@@ -16,7 +16,7 @@ import pytest
 
 from djload import servers, swarm
 from djload.scenario import load_file
-from tests.conftest import ScenarioFactory
+from tests.conftest import ScenarioFactory, new_results
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,31 @@ def test_the_secret_key_is_not_written_to_the_results(scenario_file: ScenarioFac
     for path in out.rglob("*"):
         if path.is_file():
             assert "s3cr3t-k3y" not in path.read_text(errors="replace"), path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "{scenario}", "--target", "asgi=http://192.0.2.1:8000"),
+        ("run", "{scenario}", "--target", "asgi=http://example.com"),
+        ("run", "{scenario}", "--external-workers", "0.0.0.0:5557"),
+        ("serve", "{scenario}", "--host", "192.0.2.1"),
+        ("ui", "{scenario}", "--web-host", "0.0.0.0"),
+        ("ui", "{scenario}", "--target", "asgi=http://192.0.2.1:8000"),
+        ("worker", "--master", "192.0.2.1:5557"),
+    ],
+)
+def test_every_command_refuses_a_remote_address(
+    args: tuple[str, ...], scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    """Refused before any process starts or any folder is made: nothing can have been sent."""
+    scenario = scenario_file()
+    with new_results() as made:
+        done = subprocess.run(
+            [sys.executable, "-m", "djload.cli", *(a.format(scenario=scenario) for a in args)],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+        assert made() == []
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "--allow-remote" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios"]
