@@ -138,6 +138,8 @@ class Series:
     rps: list[float]
     mean_latency_ms: list[float]
     service_ms: list[float | None]  # mean time inside the view: the computation itself
+    server_cpu_ms: list[float | None]  # the server's CPU time per request, where it was sampled
+    generator_bound: list[bool]  # locust itself was the limit: the RPS is a floor for the server
 
 
 def sweep(series: Sequence[Series]) -> bytes:

@@ -144,11 +144,21 @@ def load_run(folder: Path) -> list[Run]:
         raise ReportError(f"{summary_path}: expected a list of scenario results")
     runs = []
     for entry in entries:
-        scenario_dir = folder / str(entry.get("scenario", ""))
+        scenario_dir = _representative_dir(folder / str(entry.get("scenario", "")), entry)
         csv_path = scenario_dir / "requests.csv"
         recs = records.read(csv_path) if csv_path.is_file() else []
         runs.append(Run(enrich(entry, recs, scenario_dir), recs))
     return runs
+
+
+def _representative_dir(scenario_dir: Path, entry: dict[str, Any]) -> Path:
+    """Where the requests to draw are: the scenario's folder, or with --repeat the run-N folder of the run
+    whose RPS is nearest the median (the summary's numbers are the medians)."""
+    repeats = [run for run in entry.get("runs") or [] if isinstance(run.get("effective_rps"), int | float)]
+    if not repeats or not isinstance(entry.get("effective_rps"), int | float):
+        return scenario_dir
+    nearest = min(repeats, key=lambda run: abs(run["effective_rps"] - entry["effective_rps"]))
+    return scenario_dir / f"run-{nearest.get('run', 1)}"
 
 
 class ReportError(Exception):
@@ -217,7 +227,7 @@ def _times(endpoint: str) -> int | None:
 def sweep_series(runs: list[Run]) -> list[figures.Series]:
     """One series per server mode and view over the computation's `times`; empty unless the run is a sweep
     (some series has at least three points)."""
-    groups: dict[str, list[tuple[int, float, float, float | None]]] = {}
+    groups: dict[str, list[tuple[int, float, float, float | None, float | None, bool]]] = {}
     for run in runs:
         e = run.entry
         times = _times(str(e.get("endpoint", "")))
@@ -225,14 +235,29 @@ def sweep_series(runs: list[Run]) -> list[figures.Series]:
             continue
         view = "async view" if str(e["endpoint"]).startswith("/async/") else "sync view"
         label = f"{_server_label(e)} · {view}"
-        point = (times, float(e["effective_rps"]), float(e["mean_latency_ms"]), e.get("mean_service_ms"))
-        groups.setdefault(label, []).append(point)
-    series = [
-        figures.Series(
-            label, [p[0] for p in points], [p[1] for p in points], [p[2] for p in points], [p[3] for p in points]
+        point = (
+            times,
+            float(e["effective_rps"]),
+            float(e["mean_latency_ms"]),
+            e.get("mean_service_ms"),
+            e.get("server_cpu_ms_per_request"),
+            bool(e.get("generator_bound")),
         )
-        for label, points in ((label, sorted(points, key=lambda p: p[0])) for label, points in groups.items())
-    ]
+        groups.setdefault(label, []).append(point)
+    series = []
+    for label, points in groups.items():
+        points.sort(key=lambda point: point[0])
+        series.append(
+            figures.Series(
+                label,
+                times=[p[0] for p in points],
+                rps=[p[1] for p in points],
+                mean_latency_ms=[p[2] for p in points],
+                service_ms=[p[3] for p in points],
+                server_cpu_ms=[p[4] for p in points],
+                generator_bound=[p[5] for p in points],
+            )
+        )
     return series if any(len(s.times) >= 3 for s in series) else []
 
 
@@ -262,14 +287,18 @@ def crossovers(a: figures.Series, b: figures.Series) -> str:
 
 def sweep_table(series: list[figures.Series]) -> Table:
     all_times = sorted({t for s in series for t in s.times})
-    headers = ["times"] + [f"{s.label}: RPS / mean latency / in view" for s in series]
+    headers = ["times"] + [f"{s.label}: RPS / mean latency / in view / server CPU per request" for s in series]
     rows = []
     for t in all_times:
         row = [f"{t:,}"]
         for s in series:
-            i = s.times.index(t) if t in s.times else -1
-            cell = f"{s.rps[i]:.1f} / {s.mean_latency_ms[i]:.1f} ms / {_fmt(s.service_ms[i], '{:.2f} ms')}"
-            row.append(cell if i >= 0 else "-")
+            if t not in s.times:
+                row.append("-")
+                continue
+            i = s.times.index(t)
+            cell = f"{s.rps[i]:.1f}{' (generator-bound)' if s.generator_bound[i] else ''} / "
+            cell += f"{s.mean_latency_ms[i]:.1f} ms / {_fmt(s.service_ms[i], '{:.2f} ms')} / "
+            row.append(cell + _fmt(s.server_cpu_ms[i], "{:.2f} ms"))
         rows.append(row)
     return Table(headers, rows)
 
@@ -278,14 +307,18 @@ def _at(series: figures.Series, t: int) -> float:
     return series.rps[series.times.index(t)]
 
 
+def _cpu_at(series: figures.Series, t: int) -> float | None:
+    return series.server_cpu_ms[series.times.index(t)]
+
+
 def slide_answers(series: list[figures.Series]) -> list[Block]:
     """The talk's two closing questions, answered with this sweep's numbers.
 
     1. Does the single-threaded WSGI sync worker do better on CPU-bound work? Compare it, where the loop
        dominates (the largest `times`), with the variants that run the view in several threads.
     2. Does ASGI's event loop cost performance? Compare the async view under ASGI with the WSGI sync worker
-       where the loop is negligible (the smallest `times`): the difference in 1/RPS is the extra server
-       time per request.
+       where the loop is negligible (the smallest `times`): the server's CPU time per request (sampled) and,
+       from the RPS, the server time per request.
     """
     named = {s.label: s for s in series}
     wsgi, asgi_async = named.get("wsgi · sync view"), named.get("asgi · async view")
@@ -295,16 +328,23 @@ def slide_answers(series: list[figures.Series]) -> list[Block]:
     low, high = common[0], common[-1]
     others = [s for s in series if s is not wsgi and high in s.times]
     versus = "; ".join(f"{s.label} {_at(s, high):.1f} ({_pct(_at(wsgi, high), _at(s, high))})" for s in others)
-    extra_ms = 1000 / _at(asgi_async, low) - 1000 / _at(wsgi, low)
-    return [
+    first = (
         f"“WSGI blocking CPU-bound: single-threaded → better performance?” At times={high:,}, where the loop "
-        f"dominates, the WSGI sync worker makes {_at(wsgi, high):.1f} RPS; {versus} (WSGI's lead in brackets).",
+        f"dominates, the WSGI sync worker makes {_at(wsgi, high):.1f} RPS; {versus} (WSGI's lead in brackets)."
+    )
+    second = (
         f"“ASGI: event-loop overhead → lower performance?” At times={low:,}, where the loop is negligible, "
         f"the ASGI async view makes {_at(asgi_async, low):.1f} RPS against WSGI's {_at(wsgi, low):.1f} "
-        f"({_pct(_at(asgi_async, low), _at(wsgi, low))}): {extra_ms:+.2f} ms of server time per request; at "
-        f"times={high:,} {_at(asgi_async, high):.1f} against {_at(wsgi, high):.1f} "
-        f"({_pct(_at(asgi_async, high), _at(wsgi, high))}).",
-    ]
+        f"({_pct(_at(asgi_async, low), _at(wsgi, low))}); at times={high:,} {_at(asgi_async, high):.1f} "
+        f"against {_at(wsgi, high):.1f} ({_pct(_at(asgi_async, high), _at(wsgi, high))})."
+    )
+    cpu_asgi, cpu_wsgi = _cpu_at(asgi_async, low), _cpu_at(wsgi, low)
+    if cpu_asgi is not None and cpu_wsgi is not None:
+        second += (
+            f" Server CPU per request at times={low:,}: {cpu_asgi:.2f} ms under ASGI against {cpu_wsgi:.2f} ms "
+            f"under WSGI ({cpu_asgi - cpu_wsgi:+.2f} ms)."
+        )
+    return [first, second]
 
 
 # ---- assembling the report ---------------------------------------------------------------------------

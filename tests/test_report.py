@@ -119,7 +119,9 @@ def test_djload_report_rewrites_the_report_of_a_folder(matrix_run: Path) -> None
 
 def series(label: str, rps: list[float]) -> figures.Series:
     times = [10**k for k in range(1, len(rps) + 1)]
-    return figures.Series(label, times, rps, [1000 / r for r in rps], [None] * len(rps))
+    return figures.Series(
+        label, times, rps, [1000 / r for r in rps], [None] * len(rps), [None] * len(rps), [False] * len(rps)
+    )
 
 
 def test_crossover_is_found_between_the_points_where_the_lead_changes() -> None:
@@ -145,3 +147,19 @@ def test_sweep_is_recognised_from_computation_endpoints() -> None:
         ("asgi · async view", [10, 100, 1000]),
     ]
     assert report.sweep_series(runs[:2]) == []
+
+
+def test_a_repeated_scenario_is_drawn_from_its_median_run(tmp_path: Path) -> None:
+    from djload import records
+
+    entry = {
+        "scenario": "s", "server_mode": "wsgi", "workers": 1, "threads": 1, "endpoint": "/sync/blocking/",
+        "users": 1, "requests_per_user": 1, "sleep_s": 0.1, "status": "completed", "effective_rps": 5.0,
+        "runs": [{"run": 1, "effective_rps": 9.0}, {"run": 2, "effective_rps": 5.1}, {"run": 3, "effective_rps": 1.0}],
+    }  # fmt: skip
+    (tmp_path / "summary.json").write_text(json.dumps([entry]))
+    for n in (1, 2, 3):
+        (tmp_path / "s" / f"run-{n}").mkdir(parents=True)
+        records.write(tmp_path / "s" / f"run-{n}" / "requests.csv", [Record(float(n), 100.0, 200, 1)] * n)
+    (run,) = report.load_run(tmp_path)
+    assert [r.start for r in run.records] == [2.0, 2.0]
