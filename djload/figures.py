@@ -5,7 +5,7 @@ Pure drawing: each function takes numbers and returns a PNG; what to draw is dec
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -143,22 +143,34 @@ class Series:
 
 
 def sweep(series: Sequence[Series]) -> bytes:
-    """RPS and mean latency against the computation's `times`, one line per server mode and view."""
-    figure, (rps, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for line in series:
-        rps.plot(line.times, line.rps, marker="o", label=line.label)
-        latency.plot(line.times, line.mean_latency_ms, marker="o", label=line.label)
-    for axes, ylabel in ((rps, "effective RPS"), (latency, "mean latency (ms)")):
+    """RPS, mean latency and (where sampled) the server's CPU time per request against the computation's
+    `times`, one line per server mode and view. Hollow markers: locust itself was the limit."""
+    panels: list[tuple[str, str, Callable[[Series], list[float | None]]]] = [
+        ("throughput", "effective RPS", lambda line: list(line.rps)),
+        ("mean latency", "mean latency (ms)", lambda line: list(line.mean_latency_ms)),
+    ]
+    if any(v is not None for line in series for v in line.server_cpu_ms):
+        panels.append(("server CPU per request", "server CPU time per request (ms)", lambda line: line.server_cpu_ms))
+    figure, axes_row = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2))
+    for axes, (title, ylabel, values_of) in zip(axes_row, panels, strict=True):
+        for n, line in enumerate(series):
+            points = [
+                (t, v, bound) for t, v, bound in zip(line.times, values_of(line), line.generator_bound, strict=True)
+            ]
+            points = [(t, v, bound) for t, v, bound in points if v is not None]
+            colour = f"C{n}"
+            axes.plot([t for t, _, _ in points], [v for _, v, _ in points], color=colour, label=line.label)
+            for t, v, bound in points:
+                axes.plot([t], [v], marker="o", color=colour, markerfacecolor="white" if bound else colour)
         axes.set_xscale("log")
-        values = [v for line in series for v in (line.rps if axes is rps else line.mean_latency_ms) if v > 0]
+        values = [v for line in series for v in values_of(line) if v is not None and v > 0]
         if values and max(values) / min(values) > 20:
             axes.set_yscale("log")
         axes.set_xlabel("times (loop steps per request)")
         axes.set_ylabel(ylabel)
+        axes.set_title(title, fontsize=10, loc="left")
         axes.grid(alpha=0.3, which="both")
-    rps.set_title("throughput", fontsize=10, loc="left")
-    latency.set_title("mean latency", fontsize=10, loc="left")
-    rps.legend(fontsize=8)
+    axes_row[0].legend(fontsize=8)
     figure.tight_layout()
     return _png(figure)
 

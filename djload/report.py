@@ -390,7 +390,13 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         out.append(Section("Throughput", [Picture("rps.png", "effective RPS per scenario", rps)]))
     series = sweep_series(runs)
     if series:
-        blocks: list[Block] = [Picture("sweep.png", "RPS and mean latency against times", figures.sweep(series))]
+        blocks: list[Block] = [
+            "The computation view's loop against `times`, one line per server mode and view. Hollow markers: "
+            "locust itself was the limit (its RPS is a floor for the server's). The server's CPU time per "
+            "request, sampled from its processes, varies least from run to run: it separates the fixed cost of "
+            "the server stack from the loop's cost.",
+            Picture("sweep.png", "RPS, mean latency and server CPU per request against times", figures.sweep(series)),
+        ]
         blocks.append(sweep_table(series))
         blocks += [crossovers(a, b) for a, b in itertools.combinations(series, 2)]
         blocks += slide_answers(series)

@@ -626,7 +626,9 @@ def _expand(data: _Map, source: str) -> list[Scenario]:
         variant = _copy(base)
         for key, value, line in combination:
             _assign(variant, key, value, line, c, key)
-        excluded = [("exclude", i) for i, (rule, _) in enumerate(rules["exclude"]) if matches(variant, rule, bool)]
+        excluded = [
+            ("exclude", i) for i, (rule, _) in enumerate(rules["exclude"]) if matches(variant, rule, lambda field: True)
+        ]
         used.update(excluded)
         if excluded:
             continue
