@@ -366,8 +366,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenarios = with_processes(scenarios, args.workers)
     where = _where(args)
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
-    folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     machine = machine_metadata()
+    # Nothing between the folder's creation and the try below, so that it is always finished.
+    folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     results: list[dict[str, Any]] = []
     code = EXIT_OK
     try:

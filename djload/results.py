@@ -77,6 +77,8 @@ class RunFolder:
     def __init__(self, final: Path, *, chosen: bool = True) -> None:
         if final.exists():
             raise ResultsError(f"{final}: results folder exists already; results are never overwritten")
+        # Absolute: the server and locust run in other directories and get paths inside this folder.
+        final = final.absolute()
         self.final = final
         self.chosen = chosen  # named by the user (--out): keep that name whatever happens
         self.path = final.parent / f".{final.name}.partial"

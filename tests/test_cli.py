@@ -125,3 +125,12 @@ def test_serve_takes_exactly_one_scenario(scenario_file: ScenarioFactory, tmp_pa
     done = djload("serve", folder, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == f"{folder}: holds 2 scenarios (one, two); this command takes one\n"
+
+
+def test_a_relative_out_folder_works(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """The server and locust run in other directories: every path they get must be absolute."""
+    scenario = scenario_file(server={"mode": "wsgi"}, endpoint={"path": "/sync/blocking/"}, swarm={"users": 2})
+    done = djload("run", scenario, "--out", "relative", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "relative" / "summary.json").read_text())[0]["completed_requests"] == 2
+    assert (tmp_path / "relative" / "short" / "access.log").read_text().count("GET /sync/blocking/") == 2
