@@ -150,7 +150,7 @@ def new_results() -> Iterator[Callable[[], list[Path]]]:
     before = set(RESULTS_DIR.iterdir()) if RESULTS_DIR.exists() else set()
 
     def made() -> list[Path]:
-        return sorted(set(RESULTS_DIR.iterdir()) - before)
+        return sorted(set(RESULTS_DIR.iterdir()) - before) if RESULTS_DIR.exists() else []
 
     try:
         yield made
