@@ -34,6 +34,8 @@ WORKERS_REPORT_WAIT_S = 60
 WORKERS_CONNECT_WAIT_S = 120  # external workers: containers may still be starting
 WORKER_RETRY_S = 1.0
 SERVER_GONE_GRACE_S = 2.0
+# Past its own --run-time, locust has this long to end before djload stops it and says it hung.
+LOCUST_OVERDUE_S = 60.0
 POLL_S = 0.05
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
@@ -249,6 +251,9 @@ def run(
     process = processes.start(argv, log, cwd=out_dir, env=environment())
     if monitor:
         monitor.watch("generator", process.pid)
+    overdue = run_time_limit_s(scenario) + LOCUST_OVERDUE_S + (WORKERS_CONNECT_WAIT_S if master else 0)
+    deadline = time.monotonic() + overdue
+    hung = False
     try:
         server_gone_at: float | None = None
         while process.poll() is None:
@@ -256,10 +261,15 @@ def run(
                 server_gone_at = time.monotonic()
             if server_gone_at is not None and time.monotonic() - server_gone_at > SERVER_GONE_GRACE_S:
                 break
+            if time.monotonic() > deadline:
+                hung = True
+                break
             time.sleep(POLL_S)
     finally:
         processes.stop(process)  # SIGINT: locust still writes the records it has
     returncode = process.returncode
+    if hung:
+        raise SwarmError(f"locust did not end within {overdue:g} s and was stopped\n{processes.tail(log)}")
     if returncode != 0 and server_gone_at is None:
         raise SwarmError(f"locust {processes.describe_exit(returncode)}\n{processes.tail(log)}")
     return SwarmResult(argv, returncode, collect(out_dir))

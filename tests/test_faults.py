@@ -6,13 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 
-from djload import records
+from djload import records, servers, swarm
+from djload.scenario import load_file
 from tests.conftest import Run, ScenarioFactory
 
 EXIT_FAILED = 1
@@ -102,3 +105,29 @@ def test_wsgi_overload_shows_timeouts_instead_of_hanging(scenario_file: Scenario
     assert 1 <= 10 - result["total_errors"] <= 4  # at most 1 s / 0.3 s answered in time
     assert result["total_time_s"] < 2.5  # the run ends at the timeout, not after all 3 s of sleep
     assert not psutil.Process().children()
+
+
+def test_a_hung_locust_is_stopped_at_its_deadline(
+    scenario_file: ScenarioFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A locust that never ends (frozen here with SIGSTOP) is stopped, not waited for."""
+    monkeypatch.setattr(swarm, "run_time_limit_s", lambda scenario: 1)
+    monkeypatch.setattr(swarm, "LOCUST_OVERDUE_S", 1.0)
+    scenario = load_file(scenario_file(sleep=0.1, swarm={"users": 2}))
+    started = time.monotonic()
+    with servers.serve(scenario, tmp_path) as server:
+
+        def freeze_locust() -> None:
+            while True:
+                locusts = [p for p in psutil.Process().children() if p.pid != server.process.pid]
+                if locusts:
+                    locusts[0].suspend()
+                    return
+                time.sleep(0.01)
+
+        freezer = threading.Thread(target=freeze_locust)
+        freezer.start()
+        with pytest.raises(swarm.SwarmError, match="locust did not end within 2 s and was stopped"):
+            swarm.run(scenario, server.base_url, tmp_path)
+        freezer.join()
+    assert time.monotonic() - started < 20
