@@ -8,14 +8,17 @@ did not boot · 130 interrupted (SIGINT or SIGTERM).
 import argparse
 import contextlib
 import os
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
-from djload import headroom, ideal, metrics, processes, progress, report, serverlog, servers, swarm
+from djload import headroom, ideal, metrics, processes, progress, serverlog, servers, swarm
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
@@ -231,8 +234,71 @@ class Where:
     allow_remote: bool = False
 
 
+class BootAhead:
+    """The next run's server, started while the current swarm is idle so that the next run need not wait;
+    and the stopping of the last run's server, left to finish meanwhile.
+
+    Idle means the server and locust together used less than IDLE_CPUS over the last samples: the
+    requests are waiting (a sleeping view), not computing. While a run keeps the CPUs busy nothing is
+    started beside it, so a boot never steals CPU from a measurement; the next server then boots after.
+    """
+
+    IDLE_CPUS = 0.2
+
+    def __init__(self) -> None:
+        self.next: tuple[Scenario, Callable[[], Path]] | None = None
+        self.server: RunningServer | None = None
+        self.out_dir: Path | None = None
+        self.stopping: list[subprocess.Popen[bytes]] = []
+        self.importing: threading.Thread | None = None
+
+    def stop_later(self, process: subprocess.Popen[bytes]) -> None:
+        """Ask a finished run's server to stop and let the next run start meanwhile; tick() reaps it."""
+        processes.interrupt(process)
+        self.stopping.append(process)
+
+    def plan(self, following: tuple[Scenario, int, Callable[[], Path]] | None) -> None:
+        """The run after the current one (scenario, run number, maker of its folder); None: nothing ahead."""
+        self.next = (following[0], following[2]) if following else None
+
+    def tick(self, monitor: headroom.Monitor) -> None:
+        """Called while the current swarm runs: reap stopped servers, then do one idle-time job at a time."""
+        for process in [p for p in self.stopping if p.poll() is not None]:
+            processes.stop(process)  # the group's last members, and the registry
+            self.stopping.remove(process)
+        if self.server and not self._ready(self.server):
+            return  # still booting: nothing else beside it
+        busy = monitor.recent_cpus()
+        if busy is None or busy >= self.IDLE_CPUS:
+            return
+        if self.next and not self.server:
+            scenario, out_dir = self.next
+            self.out_dir = out_dir()
+            self.server = servers.start(scenario, self.out_dir)
+        elif not self.importing:  # the report's matplotlib, needed at the end, imported while nothing happens
+            self.importing = threading.Thread(target=_report, name="djload-import-report", daemon=True)
+            self.importing.start()
+
+    @staticmethod
+    def _ready(server: RunningServer) -> bool:
+        try:
+            return servers.poll_ready(server)
+        except servers.BootError:
+            return True  # the next run's own wait for readiness says what went wrong
+
+    def take(self, out_dir: Path) -> RunningServer | None:
+        """The server started ahead for out_dir, if there is one; the caller stops it."""
+        server, self.server = self.server, None
+        if server and self.out_dir == out_dir:
+            return server
+        if server:
+            processes.stop(server.process)
+        return None
+
+
 def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], where: Where,
-           server: RunningServer | None, monitor: headroom.Monitor) -> swarm.SwarmResult:  # fmt: skip
+           server: RunningServer | None, monitor: headroom.Monitor,
+           ahead: BootAhead | None = None) -> swarm.SwarmResult:  # fmt: skip
     if where.master_bind:
         master: swarm.Master | None = swarm.Master(where.master_bind, external=True)
     else:
@@ -247,7 +313,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
         return swarm.run(
             scenario, host, out_dir,
             server=server.process if server else None, allow_remote=where.allow_remote, master=master,
-            monitor=monitor,
+            monitor=monitor, while_running=(lambda: ahead.tick(monitor)) if ahead else None,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
@@ -256,7 +322,12 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
 
 
 def run_scenario(
-    scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where = Where(), warmup: int = 0
+    scenario: Scenario,
+    out_dir: Path,
+    entry: dict[str, Any],
+    where: Where = Where(),
+    warmup: int = 0,
+    ahead: BootAhead | None = None,
 ) -> None:
     """Boot, warm up, swarm, measure, stop; fills entry in place so that an interruption keeps what is known."""
     target = where.targets.get(scenario.server.mode)
@@ -269,12 +340,14 @@ def run_scenario(
             monitor.stop()
             judge(entry, scenario, result.records, None, monitor)
             return
-        with servers.serve(scenario, out_dir) as server:
+        started = ahead.take(out_dir) if ahead else None
+        stop = ahead.stop_later if ahead else processes.stop
+        with servers.serve(scenario, out_dir, started=started, stop=stop) as server:
             monitor.watch("server", server.process.pid)
             entry["server_command"] = server.argv
             entry["boot_s"] = server.boot_s
             entry["warmup_requests"] = servers.warm_up(server.base_url, path, warmup, timeout_s)
-            result = _swarm(scenario, server.base_url, out_dir, entry, where, server, monitor)
+            result = _swarm(scenario, server.base_url, out_dir, entry, where, server, monitor, ahead)
             monitor.stop()
             # Judged before the server is stopped: the measurement is whole even if stopping is interrupted.
             judge(entry, scenario, result.records, server, monitor)
@@ -316,10 +389,12 @@ def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
     return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
 
 
-def _run_once(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where, warmup: int) -> int:
+def _run_once(
+    scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: Where, warmup: int, ahead: BootAhead | None
+) -> int:
     """One run into entry; the exit code it calls for (0 when it completed)."""
     try:
-        run_scenario(scenario, out_dir, entry, where, warmup)
+        run_scenario(scenario, out_dir, entry, where, warmup, ahead)
     except servers.BootError as exc:
         entry.update(status="boot_failed", problem=str(exc))
         return EXIT_BOOT
@@ -330,21 +405,9 @@ def _run_once(scenario: Scenario, out_dir: Path, entry: dict[str, Any], where: W
     return EXIT_OK if entry["status"] == "completed" else EXIT_FAILED
 
 
-def _run_repeated(scenario: Scenario, folder: Path, entry: dict[str, Any], args: argparse.Namespace, where: Where,
-                  machine: dict[str, Any]) -> int:  # fmt: skip
-    """args.repeat runs, each on a fresh server in folder/run-N; entry gets the medians and the spread."""
-    runs: list[dict[str, Any]] = []
+def _aggregate(entry: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+    """A --repeat: entry gets the runs, the medians of their metrics and the spread."""
     entry["runs"] = runs
-    code = EXIT_OK
-    for n in range(1, args.repeat + 1):
-        run = _with_metadata(_entry(scenario, now_iso()), machine) | {"run": n}
-        runs.append(run)
-        out_dir = folder / f"run-{n}"
-        out_dir.mkdir()
-        status = _run_once(scenario, out_dir, run, where, _warmup(scenario, args))
-        code = code or status
-        rps = run.get("effective_rps")
-        print(f"  run {n}/{args.repeat}: {run['status']}, {rps if rps is not None else '-'} RPS", file=sys.stderr)
     failed = [run for run in runs if run["status"] != "completed"]
     entry.update(status=failed[0]["status"] if failed else "completed", problem=failed[0]["problem"] if failed else "")
     for key in ("server_command", "locust_command", "boot_s", "completed_requests", "total_errors"):
@@ -352,8 +415,20 @@ def _run_repeated(scenario: Scenario, folder: Path, entry: dict[str, Any], args:
     entry["metadata"].update(server_command=entry["server_command"], locust_command=entry["locust_command"])
     entry["generator_bound"] = any(run.get("generator_bound") for run in runs)
     entry.update(metrics.repeated(runs))
-    entry["repeat"] = args.repeat
-    return code
+    entry["repeat"] = len(runs)
+
+
+def _run_dir(folder: RunFolder, scenario: Scenario, n: int, repeat: int) -> Callable[[], Path]:
+    """The folder of run n of a scenario (its own folder, or run-N inside it for a --repeat), made on first use."""
+
+    def make() -> Path:
+        path = folder.path / scenario.name
+        if repeat > 1:
+            path = path / f"run-{n}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    return make
 
 
 def _warmup(scenario: Scenario, args: argparse.Namespace) -> int:
@@ -371,6 +446,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     results: list[dict[str, Any]] = []
     code = EXIT_OK
+    # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
+    plan = [(s, n, _run_dir(folder, s, n, args.repeat)) for s in scenarios for n in range(1, args.repeat + 1)]
+    ahead, started = BootAhead(), 0
     try:
         with progress.tracker(len(scenarios)) as tracker:
             for scenario in scenarios:
@@ -379,11 +457,25 @@ def cmd_run(args: argparse.Namespace) -> int:
                     entry["matrix"] = {"group": scenario.group, "values": dict(scenario.matrix)}
                 results.append(entry)
                 tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path}")
-                out_dir = folder.scenario_dir(scenario.name)
+                runs: list[dict[str, Any]] = []
+                status = EXIT_OK
+                for n in range(1, args.repeat + 1):
+                    run = entry
+                    if args.repeat > 1:
+                        run = _with_metadata(_entry(scenario, now_iso()), machine) | {"run": n}
+                    runs.append(run)
+                    out_dir = plan[started][2]
+                    following = plan[started + 1] if started + 1 < len(plan) else None
+                    ahead.plan(following if following and following[0].server.mode not in where.targets else None)
+                    started += 1
+                    run_status = _run_once(scenario, out_dir(), run, where, _warmup(scenario, args), ahead)
+                    status = status or run_status
+                    if args.repeat > 1:
+                        rps = run.get("effective_rps")
+                        print(f"  run {n}/{args.repeat}: {run['status']}, {rps if rps is not None else '-'} RPS",
+                              file=sys.stderr)  # fmt: skip
                 if args.repeat > 1:
-                    status = _run_repeated(scenario, out_dir, entry, args, where, machine)
-                else:
-                    status = _run_once(scenario, out_dir, entry, where, _warmup(scenario, args))
+                    _aggregate(entry, runs)
                 if entry["status"] != "completed":
                     print(f"{scenario.name}: {entry['status']}: {entry['problem']}", file=sys.stderr)
                 code = code or status
@@ -403,6 +495,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             write_json(folder.path / "summary.json", results)
             _write_report(folder.path)
             final = folder.finish(interrupted=code == EXIT_INTERRUPTED)
+    report = _report()
     print(report.table(results))
     for line in report.warnings(results):
         print(line)
@@ -410,16 +503,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _report() -> ModuleType:
+    """djload.report, imported when first needed: it brings matplotlib, most of a second to import.
+    `djload run` imports it in the background while its first server boots."""
+    from djload import report
+
+    return report
+
+
 def _write_report(folder: Path) -> None:
     """The report goes inside the results folder before its final rename; a report that cannot be drawn
     must not cost the run its results, so its failure is said and the run goes on to finish."""
     try:
-        report.write(folder)
+        _report().write(folder)
     except Exception as exc:  # noqa: BLE001 - any drawing failure; the measurements are already saved
         print(f"djload: the report could not be written: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    report = _report()
     try:
         path = report.write(args.folder)
     except report.ReportError as exc:

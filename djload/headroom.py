@@ -77,8 +77,7 @@ class _Tree:
 
     def at(self, when: float) -> tuple[float, float]:
         """(cpu s, busy s) at a moment, linear between the samples around it."""
-        times = [s[0] for s in self.samples]
-        i = bisect.bisect_left(times, when)
+        i = bisect.bisect_left(self.samples, when, key=lambda sample: sample[0])
         if i == 0:
             return self.samples[0][1:]
         if i == len(self.samples):
@@ -106,6 +105,18 @@ class Monitor:
         tree.sample()
         with self._lock:
             self.trees[role] = tree
+
+    def recent_cpus(self, window_s: float = 0.3) -> float | None:
+        """CPUs the watched trees used together over the last window_s; None until there are samples enough."""
+        total = 0.0
+        with self._lock:
+            for tree in self.trees.values():
+                if len(tree.samples) < 2 or tree.samples[-1][0] - tree.samples[0][0] < window_s:
+                    return None
+                end = tree.samples[-1][0]
+                cpu, _ = tree.used(end - window_s, end)
+                total += cpu / window_s
+        return total
 
     def _loop(self) -> None:
         while not self._stop.wait(INTERVAL_S):

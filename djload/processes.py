@@ -115,6 +115,12 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) ->
         _live.pop(process.pid, None)
 
 
+def interrupt(process: subprocess.Popen[bytes]) -> None:
+    """Send SIGINT to the process's group and return at once; stop() later finishes the job."""
+    with shielded(), contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+
+
 def stop_all() -> None:
     """Stop every group still running; for the way out, whatever path led there.
 

@@ -14,9 +14,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -163,6 +163,8 @@ class RunningServer:
     base_url: str
     log: Path
     boot_s: float = 0.0
+    started: float = field(default_factory=time.monotonic)  # when the process was started
+    ready_after: float | None = None  # seconds from start to the first answer of /health/, once seen
 
 
 def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
@@ -178,29 +180,39 @@ def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> float:
-    """Poll /health/ until it answers 200; returns seconds taken. Raises BootError on exit or deadline."""
-    started = time.monotonic()
+def poll_ready(server: RunningServer) -> bool:
+    """One look at /health/: True (and ready_after set) once it answers 200. Raises BootError as wait_ready."""
+    if server.ready_after is not None:
+        return True
     url = server.base_url + "/health/"
-    while True:
-        if server.process.poll() is not None:
-            ended = processes.describe_exit(server.process.returncode)
-            raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
-        try:
-            with _NO_PROXY.open(url, timeout=1) as response:
-                if response.status == 200 and _ours(server.process, response.headers.get("X-Worker-Pid", "")):
-                    return time.monotonic() - started
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            # The site is up but broken (an import error in its URLs or views, a refused host): no
-            # amount of waiting will make it answer 200.
-            time.sleep(0.2)  # let the server's log line about it reach the file
-            raise BootError(f"server answered {url} with HTTP {exc.code}\n{processes.tail(server.log)}") from None
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() - started > timeout_s:
+    if server.process.poll() is not None:
+        ended = processes.describe_exit(server.process.returncode)
+        raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
+    try:
+        with _NO_PROXY.open(url, timeout=1) as response:
+            if response.status == 200 and _ours(server.process, response.headers.get("X-Worker-Pid", "")):
+                server.ready_after = time.monotonic() - server.started
+                return True
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        # The site is up but broken (an import error in its URLs or views, a refused host): no
+        # amount of waiting will make it answer 200.
+        time.sleep(0.2)  # let the server's log line about it reach the file
+        raise BootError(f"server answered {url} with HTTP {exc.code}\n{processes.tail(server.log)}") from None
+    except (urllib.error.URLError, OSError):
+        pass
+    return False
+
+
+def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> float:
+    """Poll /health/ until it answers 200; returns seconds from the server's start. BootError on exit or deadline."""
+    while not poll_ready(server):
+        if time.monotonic() - server.started > timeout_s:
+            url = server.base_url + "/health/"
             raise BootError(f"server did not answer {url} within {timeout_s:g} s\n{processes.tail(server.log)}")
         time.sleep(0.02)
+    assert server.ready_after is not None
+    return server.ready_after
 
 
 def wait_for_site(url: str, allow_remote: bool = False, timeout_s: float = READY_TIMEOUT_S) -> float:
@@ -222,8 +234,7 @@ def wait_for_site(url: str, allow_remote: bool = False, timeout_s: float = READY
         time.sleep(0.1)
 
 
-@contextmanager
-def serve(
+def start(
     scenario: Scenario,
     out_dir: Path,
     port: int | None = None,
@@ -231,9 +242,8 @@ def serve(
     host: str = HOST,
     allow_remote: bool = False,
     site_dir: Path = SITE_DIR,
-    ready_timeout_s: float = READY_TIMEOUT_S,
-) -> Iterator[RunningServer]:
-    """Boot the site as the scenario says, wait until it answers, and always stop it afterwards."""
+) -> RunningServer:
+    """Start the site's server as the scenario says, without waiting for it; serve() waits and stops it."""
     check_bind(host, port or 0, allow_remote)
     url_host = f"[{host}]" if ":" in host else host
     if port:
@@ -246,12 +256,30 @@ def serve(
     process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
     # A server bound to every interface is polled (and loaded) on loopback, where it answers too.
     poll_host = {"0.0.0.0": HOST, "::": "[::1]"}.get(host, url_host)
-    server = RunningServer(process, argv, f"http://{poll_host}:{port}", log)
+    return RunningServer(process, argv, f"http://{poll_host}:{port}", log)
+
+
+@contextmanager
+def serve(
+    scenario: Scenario,
+    out_dir: Path,
+    port: int | None = None,
+    *,
+    host: str = HOST,
+    allow_remote: bool = False,
+    site_dir: Path = SITE_DIR,
+    ready_timeout_s: float = READY_TIMEOUT_S,
+    started: RunningServer | None = None,
+    stop: Callable[[subprocess.Popen[bytes]], None] = processes.stop,
+) -> Iterator[RunningServer]:
+    """Boot the site as the scenario says (or take the one started ahead), wait until it answers, and
+    always stop it afterwards."""
+    server = started or start(scenario, out_dir, port, host=host, allow_remote=allow_remote, site_dir=site_dir)
     try:
         server.boot_s = wait_ready(server, ready_timeout_s)
         yield server
     finally:
-        processes.stop(process)
+        stop(server.process)
 
 
 def warm_up(base_url: str, path: str, count: int, timeout_s: float) -> int:

@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,6 +237,7 @@ def run(
     allow_remote: bool = False,
     master: Master | None = None,
     monitor: headroom.Monitor | None = None,
+    while_running: Callable[[], None] | None = None,
 ) -> SwarmResult:
     """Run the swarm against host; if the server process given dies, stop locust soon after.
 
@@ -257,6 +258,8 @@ def run(
     try:
         server_gone_at: float | None = None
         while process.poll() is None:
+            if while_running:
+                while_running()
             if server_gone_at is None and server is not None and server.poll() is not None:
                 server_gone_at = time.monotonic()
             if server_gone_at is not None and time.monotonic() - server_gone_at > SERVER_GONE_GRACE_S:
