@@ -76,7 +76,7 @@ def main() -> int:
             out.mkdir()
             with headroom.Monitor() as monitor:
                 monitor.watch("server", server.process.pid)
-                result = swarm.run(scenario, server.base_url, out, monitor)
+                result = swarm.run(scenario, server.base_url, out, monitor=monitor)
             records = result.records
             summary = metrics.summarize(records)
             start, end = metrics.span(records)

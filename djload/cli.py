@@ -410,11 +410,15 @@ def _aggregate(entry: dict[str, Any], runs: list[dict[str, Any]]) -> None:
     entry["runs"] = runs
     failed = [run for run in runs if run["status"] != "completed"]
     entry.update(status=failed[0]["status"] if failed else "completed", problem=failed[0]["problem"] if failed else "")
-    for key in ("server_command", "locust_command", "boot_s", "completed_requests", "total_errors"):
-        entry[key] = runs[-1].get(key)
+    entry.update(metrics.repeated(runs))
+    # The row's counts are those of the run nearest the median RPS, so that they agree with it; errors of all.
+    median_rps = entry.get("effective_rps") or 0
+    typical = min(runs, key=lambda run: abs((run.get("effective_rps") or 0) - median_rps))
+    for key in ("server_command", "locust_command", "boot_s", "completed_requests"):
+        entry[key] = typical.get(key)
+    entry["total_errors"] = sum(run.get("total_errors") or 0 for run in runs)
     entry["metadata"].update(server_command=entry["server_command"], locust_command=entry["locust_command"])
     entry["generator_bound"] = any(run.get("generator_bound") for run in runs)
-    entry.update(metrics.repeated(runs))
     entry["repeat"] = len(runs)
 
 
