@@ -235,20 +235,22 @@ class Where:
 
 
 class BootAhead:
-    """The next run's server, started while the current swarm is idle so that the next run need not wait;
-    and the stopping of the last run's server, left to finish meanwhile.
+    """The next run, started while the current swarm is idle so that it need not wait for a boot: its
+    server, then its locust (waiting for a go file); and the stopping of the last server, left to finish.
 
     Idle means the server and locust together used less than IDLE_CPUS over the last samples: the
     requests are waiting (a sleeping view), not computing. While a run keeps the CPUs busy nothing is
-    started beside it, so a boot never steals CPU from a measurement; the next server then boots after.
+    started beside it, so a boot never steals CPU from a measurement; the next run then boots after.
     """
 
     IDLE_CPUS = 0.2
 
-    def __init__(self) -> None:
+    def __init__(self, swarm_ahead: bool = True) -> None:
+        self.swarm_ahead = swarm_ahead  # False when locust's workers are started elsewhere
         self.next: tuple[Scenario, Callable[[], Path]] | None = None
+        self.out_dir: Path | None = None  # the next run's folder, once its server is started
         self.server: RunningServer | None = None
-        self.out_dir: Path | None = None
+        self.swarm: swarm.Started | None = None
         self.stopping: list[subprocess.Popen[bytes]] = []
         self.importing: threading.Thread | None = None
 
@@ -275,9 +277,14 @@ class BootAhead:
             scenario, out_dir = self.next
             self.out_dir = out_dir()
             self.server = servers.start(scenario, self.out_dir)
+        elif self.next and self.server and self.out_dir and not self.swarm and self._swarm_ahead(self.next[0]):
+            self.swarm = swarm.start_ahead(self.next[0], self.server.base_url, self.out_dir)
         elif not self.importing:  # the report's matplotlib, needed at the end, imported while nothing happens
             self.importing = threading.Thread(target=_report, name="djload-import-report", daemon=True)
             self.importing.start()
+
+    def _swarm_ahead(self, scenario: Scenario) -> bool:
+        return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None
 
     @staticmethod
     def _ready(server: RunningServer) -> bool:
@@ -295,6 +302,17 @@ class BootAhead:
             processes.stop(server.process)
         return None
 
+    def take_swarm(self, out_dir: Path) -> swarm.Started | None:
+        """The locust started ahead for out_dir, if there is one; swarm.run lets it go and stops it."""
+        started, self.swarm = self.swarm, None
+        ours = self.out_dir == out_dir
+        self.out_dir = None
+        if started and ours:
+            return started
+        if started:
+            processes.stop(started.process)
+        return None
+
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], where: Where,
            server: RunningServer | None, monitor: headroom.Monitor,
@@ -303,7 +321,8 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
         master: swarm.Master | None = swarm.Master(where.master_bind, external=True)
     else:
         master = swarm.local_master() if scenario.swarm.processes > 1 else None
-    entry["locust_command"] = swarm.command(scenario, host, out_dir, master)
+    started = ahead.take_swarm(out_dir) if ahead and server and not where.master_bind else None
+    entry["locust_command"] = started.argv if started else swarm.command(scenario, host, out_dir, master)
     entry["metadata"].update(server_command=entry.get("server_command"), locust_command=entry["locust_command"])
     (out_dir / "command-lines.txt").write_text(
         "server: " + (" ".join(server.argv) if server else f"already running at {host}")
@@ -313,7 +332,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
         return swarm.run(
             scenario, host, out_dir,
             server=server.process if server else None, allow_remote=where.allow_remote, master=master,
-            monitor=monitor, while_running=(lambda: ahead.tick(monitor)) if ahead else None,
+            monitor=monitor, while_running=(lambda: ahead.tick(monitor)) if ahead else None, started=started,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
@@ -452,7 +471,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = EXIT_OK
     # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
     plan = [(s, n, _run_dir(folder, s, n, args.repeat)) for s in scenarios for n in range(1, args.repeat + 1)]
-    ahead, started = BootAhead(), 0
+    ahead, started = BootAhead(swarm_ahead=where.master_bind is None), 0
     try:
         with progress.tracker(len(scenarios)) as tracker:
             for scenario in scenarios:

@@ -63,6 +63,8 @@ def add_arguments(parser: Any) -> None:
                         help="Seconds before a request counts as failed")  # fmt: skip
     parser.add_argument("--records-dir", default="", include_in_web_ui=False,
                         help="Folder for the raw per-request records")  # fmt: skip
+    parser.add_argument("--start-file", default="", include_in_web_ui=False,
+                        help="Wait until this file exists before starting (the run is started ahead)")  # fmt: skip
 
 
 def url_path(options: Any) -> str:
@@ -88,6 +90,10 @@ def recorded() -> list[records.Record]:
 def on_init(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         environment.runner.register_message("djload_done", worker_done)
+    # Before the run and its --run-time clock start: djload started this locust ahead of its turn.
+    path = environment.parsed_options.start_file if environment.parsed_options else ""
+    while path and not os.path.exists(path):
+        time.sleep(0.005)
 
 
 @events.test_start.add_listener

@@ -11,6 +11,7 @@ keeps at most --connections connections open at once. The run sends rate × --du
 waits for the last answer and ends by itself.
 """
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--connections", type=int, default=10, help="At most this many connections at once")
     parser.add_argument("--request-timeout", type=float, default=60.0, help="Seconds before a request fails")
     parser.add_argument("--records-dir", default="", help="Folder for the raw per-request records")
+    parser.add_argument("--start-file", default="", help="Wait until this file exists before starting")
 
 
 @events.request.add_listener
@@ -45,6 +47,14 @@ def record(start_time: float, response_time: float, response_length: int, respon
         (scheduled, (start_time + response_time / 1000 - scheduled) * 1000, getattr(response, "status_code", 0),
          response_length, exception, tuple(headers.get(name) for name in records.HEADERS))
     )  # fmt: skip
+
+
+@events.init.add_listener
+def wait_for_start_file(environment: Environment, **_: Any) -> None:
+    # Before the run and its --run-time clock start: djload started this locust ahead of its turn.
+    path = environment.parsed_options.start_file if environment.parsed_options else ""
+    while path and not os.path.exists(path):
+        time.sleep(0.005)
 
 
 @events.test_start.add_listener
