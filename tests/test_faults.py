@@ -1,6 +1,7 @@
 """Faults in the middle of a run: the server or locust dies, requests time out. Each ends promptly,
 counts what failed and says what happened; nothing waits for a long timeout."""
 
+import contextlib
 import json
 import os
 import signal
@@ -119,10 +120,12 @@ def test_a_hung_locust_is_stopped_at_its_deadline(
 
         def freeze_locust() -> None:
             while True:
-                locusts = [p for p in psutil.Process().children() if p.pid != server.process.pid]
-                if locusts:
-                    locusts[0].suspend()
-                    return
+                for child in psutil.Process().children():
+                    # Only once it runs locust: frozen between fork and exec, it would hang Popen itself.
+                    with contextlib.suppress(psutil.Error):
+                        if child.cmdline()[1:3] == ["-m", "locust"]:
+                            child.suspend()
+                            return
                 time.sleep(0.01)
 
         freezer = threading.Thread(target=freeze_locust)
