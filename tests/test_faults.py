@@ -119,7 +119,8 @@ def test_a_hung_locust_is_stopped_at_its_deadline(
     with servers.serve(scenario, tmp_path) as server:
 
         def freeze_locust() -> None:
-            while True:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
                 for child in psutil.Process().children():
                     # Only once it runs locust: frozen between fork and exec, it would hang Popen itself.
                     with contextlib.suppress(psutil.Error):
