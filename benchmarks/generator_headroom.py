@@ -6,7 +6,8 @@ Boots the scenario's server once (default: scenarios/throughput/wsgi-sync-comput
 gunicorn sync worker pinned to CPU 0), then alternates rounds of wrk and of djload's locust swarm,
 each pinned to the scenario's generator CPUs, with as many connections as the swarm has users and
 for as long as the swarm runs. A load generator that keeps up with the server gets the same RPS as
-wrk, whose C event loop is the reference; the last line is the ratio of the medians, djload / wrk.
+wrk, whose C event loop is the reference; the last line is the median over the rounds of djload's RPS
+over wrk's in the same round.
 
 Needs wrk (Debian/Ubuntu: apt-get install wrk). The machine should be otherwise idle: every other
 process on the same CPUs lowers both numbers, and not by the same amount.
@@ -46,7 +47,7 @@ def wrk_rps(url: str, connections: int, duration_s: float, cpus: tuple[int, ...]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of wrk then djload (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of wrk then djload (default 5)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed; on Debian or Ubuntu: apt-get install wrk", file=sys.stderr)
@@ -86,8 +87,12 @@ def main() -> int:
                   f"djload {djload_rps[-1]:.0f} RPS (server CPU {use['server_cpu_percent']}%, "
                   f"{summary['total_errors']} errors, generator CPU {use['generator_cpu_percent']}%, "
                   f"busy {use['generator_busy_percent']}%)")  # fmt: skip
-    print(f"median: wrk {statistics.median(wrk):.0f} RPS, djload {statistics.median(djload_rps):.0f} RPS")
-    print(f"djload/wrk RPS ratio: {statistics.median(djload_rps) / statistics.median(wrk):.2f}")
+    # Each round's two runs are back to back, so their ratio sees the same machine; the median of the
+    # rounds' ratios resists a round that another process disturbed.
+    ratios = [d / w for d, w in zip(djload_rps, wrk, strict=True)]
+    print(f"median: wrk {statistics.median(wrk):.0f} RPS, djload {statistics.median(djload_rps):.0f} RPS; "
+          f"ratio per round: {', '.join(f'{r:.2f}' for r in ratios)}")  # fmt: skip
+    print(f"djload/wrk RPS ratio: {statistics.median(ratios):.2f}")
     return 0
 
 

@@ -8,6 +8,9 @@ run-N/requests.csv and run-N/summary.json; the same two files can be downloaded 
 
 import io
 import json
+import os
+import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from flask import Response, jsonify, request
 from locust import events
 from locust.env import Environment
 
-from djload import metrics, records
+from djload import metrics, records, results
 
 __all__ = ["FixedCountUser"]  # the swarm's user class, so that Locust finds it in this file
 
@@ -32,6 +35,7 @@ SLIDE = (
 DOWNLOADS = (("slide-metrics/summary.json", "slide metrics (JSON)"), ("slide-metrics/requests.csv", "records (CSV)"))
 finished_runs = 0
 running = False  # Locust fires test_stop on the way out even when no run was started
+run_started_at = ""
 
 
 @events.init_command_line_parser.add_listener
@@ -53,6 +57,29 @@ def summary(environment: Environment) -> dict[str, Any]:
         "requests_per_user": options.requests_per_user,
         **metrics.summarize(recorded()),
         "expected": json.loads(options.expected),
+        "metadata": metadata(options),
+    }
+
+
+@cache
+def _machine() -> dict[str, Any]:
+    return results.machine_metadata()
+
+
+def metadata(options: Any) -> dict[str, Any]:
+    """What `djload run` records in each entry's metadata, as far as this process knows it."""
+    lines = Path(options.results_dir, "command-lines.txt") if options.results_dir else None
+    server = ""
+    if lines and lines.is_file():
+        server = next(
+            (line[len("server: ") :] for line in lines.read_text().splitlines() if line.startswith("server: ")), ""
+        )
+    return {
+        **_machine(),
+        "started_at": run_started_at,
+        "cpu_placement": {"generator": sorted(os.sched_getaffinity(0))},
+        "server_command": server.split() if server else None,
+        "locust_command": [sys.executable, "-m", "locust", *sys.argv[1:]],
     }
 
 
@@ -80,8 +107,9 @@ def records_csv() -> str:
 
 @events.test_start.add_listener
 def run_started(**_: Any) -> None:
-    global running
+    global running, run_started_at
     running = True
+    run_started_at = results.now_iso()
 
 
 @events.test_stop.add_listener

@@ -107,6 +107,9 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
     summary = json.loads((run / "summary.json").read_text())
     assert summary == {**summary, **metrics.summarize(records.read(run / "requests.csv"))}
     assert downloaded == summary
+    meta = summary["metadata"]  # what `djload run` records too
+    assert meta["versions"]["locust"] and meta["cpu_model"] and meta["started_at"] and meta["git_revision"]
+    assert meta["server_command"][1:3] == ["-m", "gunicorn"] and "--web-port" in meta["locust_command"]
     assert summary["completed_requests"] == 10 and summary["total_errors"] == 0
     assert summary["total_time_s"] < 2 * SLEEP
     assert shown["Completed requests"] == "10"
