@@ -237,8 +237,8 @@ def sweep_series(runs: list[Run]) -> list[figures.Series]:
         label = f"{_server_label(e)} · {view}"
         point = (
             times,
-            float(e["effective_rps"]),
-            float(e["mean_latency_ms"]),
+            float(e.get("effective_rps") or 0.0),
+            float(e.get("mean_latency_ms") or 0.0),
             e.get("mean_service_ms"),
             e.get("server_cpu_ms_per_request"),
             bool(e.get("generator_bound")),
@@ -383,7 +383,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             [e["scenario"] for e in entries],
             [float(e.get("effective_rps") or 0.0) for e in entries],
             [
-                (e["completed_requests"] / e["ideal_total_time_s"]) if e.get("ideal_total_time_s") else None
+                (e.get("expected_requests") or 0) / e["ideal_total_time_s"] if e.get("ideal_total_time_s") else None
                 for e in entries
             ],
         )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from djload import figures, report
+from djload import figures, records, report
 from djload.records import Record
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -150,8 +150,6 @@ def test_sweep_is_recognised_from_computation_endpoints() -> None:
 
 
 def test_a_repeated_scenario_is_drawn_from_its_median_run(tmp_path: Path) -> None:
-    from djload import records
-
     entry = {
         "scenario": "s", "server_mode": "wsgi", "workers": 1, "threads": 1, "endpoint": "/sync/blocking/",
         "users": 1, "requests_per_user": 1, "sleep_s": 0.1, "status": "completed", "effective_rps": 5.0,
@@ -163,3 +161,20 @@ def test_a_repeated_scenario_is_drawn_from_its_median_run(tmp_path: Path) -> Non
         records.write(tmp_path / "s" / f"run-{n}" / "requests.csv", [Record(float(n), 100.0, 200, 1)] * n)
     (run,) = report.load_run(tmp_path)
     assert [r.start for r in run.records] == [2.0, 2.0]
+
+
+def test_report_of_an_interrupted_run_with_scenarios_never_started(tmp_path: Path) -> None:
+    started = {
+        "scenario": "a", "server_mode": "wsgi", "workers": 1, "threads": 1, "endpoint": "/sync/blocking/",
+        "users": 2, "requests_per_user": 1, "expected_requests": 2, "sleep_s": 0.1, "status": "interrupted",
+        "problem": "interrupted by SIGINT",
+    }  # fmt: skip
+    never = started | {"scenario": "b", "problem": "not started: interrupted by SIGINT"}
+    (tmp_path / "summary.json").write_text(json.dumps([started, never]))
+    (tmp_path / "a").mkdir()
+    records.write(tmp_path / "a" / "requests.csv", [Record(1.0, 100.0, 200, 1, "", 7, 7, 1.001, 99.0)])
+    report.write(tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    assert "| a | wsgi | /sync/blocking/ | interrupted |" in text and "| b | wsgi |" in text
+    assert (tmp_path / "figures" / "timeline-a.png").is_file()
+    assert not (tmp_path / "figures" / "timeline-b.png").exists()
