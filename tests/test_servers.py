@@ -94,7 +94,7 @@ def test_port_already_taken_fails_at_once(scenario_file: ScenarioFactory, tmp_pa
         started = time.monotonic()
         with pytest.raises(servers.BootError) as caught, servers.serve(scenario, tmp_path, port=port):
             pass
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # not gunicorn's five bind retries, one second apart
     assert f"cannot listen on 127.0.0.1:{port}" in str(caught.value)
 
 
