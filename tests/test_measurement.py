@@ -160,11 +160,11 @@ def test_open_model_shows_queueing_under_one_wsgi_worker(scenario_file: Scenario
     result = run_one(path, tmp_path / "out")
     assert result["completed_requests"] == 40 and result["model"] == "open"
     rows = (tmp_path / "out" / "short" / "requests.csv").read_text().splitlines()[1:]
-    starts, latencies = zip(*((float(r.split(",")[0]), float(r.split(",")[1])) for r in rows), strict=True)
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert statistics.median(gaps) == pytest.approx(0.025, abs=0.002)  # sent on schedule, not when answered
+    latencies = [float(row.split(",")[1]) for row in rows]  # in order of scheduled send time
     first, last = statistics.mean(latencies[:10]), statistics.mean(latencies[-10:])
     assert last > 3 * first and max(latencies) > 600
+    # The view itself still takes its 50 ms: the growth is time spent queueing for the one worker.
+    assert statistics.median(float(row.split(",")[-1]) for row in rows) < 150
     assert result["total_time_s"] >= 0.9 * 40 * 0.05
 
 
