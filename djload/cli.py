@@ -510,7 +510,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if results and results[-1]["status"] == "interrupted":
             results[-1]["problem"] = f"interrupted by {exc}"
         for scenario in scenarios[len(results) :]:
-            results.append(_entry(scenario, "") | {"problem": f"not started: interrupted by {exc}"})
+            results.append(
+                _with_metadata(_entry(scenario, ""), machine) | {"problem": f"not started: interrupted by {exc}"}
+            )
         print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)
     finally:
         with processes.shielded():

@@ -71,6 +71,7 @@ def test_interrupt_between_scenarios(scenario_file: ScenarioFactory, tmp_path: P
         ("c-third", "interrupted"),
     ]
     assert results[2]["problem"] == "not started: interrupted by SIGTERM"
+    assert all(r["metadata"]["versions"]["locust"] for r in results)  # every entry, even one not started
 
 
 def test_interrupted_folder_of_its_own_is_marked_in_its_name(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
