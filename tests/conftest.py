@@ -18,6 +18,18 @@ import yaml
 
 from djload.results import RESULTS_DIR
 
+# Debian's chromium, run as root on a machine whose only network is loopback: no sandbox, and none of
+# the background connections it would otherwise try at every start.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 ScenarioFactory = Callable[..., Path]
 
 

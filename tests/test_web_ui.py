@@ -17,18 +17,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from djload import metrics, records
 from djload.servers import free_port
-from tests.conftest import ScenarioFactory
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ScenarioFactory
 from tests.test_cli import djload
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SLEEP = 0.2
 TALK = {"completed_requests": 10, "total_time_s": 2.037, "mean_latency_ms": 2024.5, "effective_rps": 5}
 
