@@ -176,8 +176,17 @@ def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
     return pid in {str(process.pid)} | {str(child.pid) for child in tree}
 
 
-# An http_proxy in the environment must not carry the readiness probe off this machine.
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# An http_proxy in the environment must not carry a probe of our own processes off this machine.
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def local_url(host: str, port: int) -> str:
+    """Where djload reaches something it made listen on host:port.
+
+    A listener bound to every interface answers on loopback too, so it is polled and loaded there.
+    """
+    url_host = {"0.0.0.0": HOST, "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{url_host}:{port}"
 
 
 def poll_ready(server: RunningServer) -> bool:
@@ -189,7 +198,7 @@ def poll_ready(server: RunningServer) -> bool:
         ended = processes.describe_exit(server.process.returncode)
         raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
     try:
-        with _NO_PROXY.open(url, timeout=1) as response:
+        with NO_PROXY.open(url, timeout=1) as response:
             if response.status == 200 and _ours(server.process, response.headers.get("X-Worker-Pid", "")):
                 server.ready_after = time.monotonic() - server.started
                 return True
@@ -221,7 +230,7 @@ def wait_for_site(url: str, allow_remote: bool = False, timeout_s: float = READY
     started = time.monotonic()
     while True:
         try:
-            with _NO_PROXY.open(url + "/health/", timeout=1) as response:
+            with NO_PROXY.open(url + "/health/", timeout=1) as response:
                 if response.status == 200:
                     return time.monotonic() - started
         except urllib.error.HTTPError as exc:
@@ -245,7 +254,6 @@ def start(
 ) -> RunningServer:
     """Start the site's server as the scenario says, without waiting for it; serve() waits and stops it."""
     check_bind(host, port or 0, allow_remote)
-    url_host = f"[{host}]" if ":" in host else host
     if port:
         check_port_free(host, port)
     port = port or free_port(host)
@@ -254,9 +262,7 @@ def start(
         command(scenario.server, port, out_dir / "access.log", host, site_dir), scenario.cpus.server
     )
     process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
-    # A server bound to every interface is polled (and loaded) on loopback, where it answers too.
-    poll_host = {"0.0.0.0": HOST, "::": "[::1]"}.get(host, url_host)
-    return RunningServer(process, argv, f"http://{poll_host}:{port}", log)
+    return RunningServer(process, argv, local_url(host, port), log)
 
 
 @contextmanager
@@ -285,6 +291,6 @@ def serve(
 def warm_up(base_url: str, path: str, count: int, timeout_s: float) -> int:
     """Send count requests one after another before the measured run (imports, caches, first connections)."""
     for _ in range(count):
-        with _NO_PROXY.open(base_url + path, timeout=timeout_s) as response:
+        with NO_PROXY.open(base_url + path, timeout=timeout_s) as response:
             response.read()
     return count

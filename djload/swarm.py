@@ -13,7 +13,6 @@ import sys
 import tempfile
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from djload import headroom, processes, records
 from djload.scenario import ROOT, Scenario
-from djload.servers import HOST, check_bind, check_target, free_port
+from djload.servers import HOST, NO_PROXY, check_bind, check_target, free_port, local_url
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 OPEN_MODEL_LOCUSTFILE = ROOT / "locustfiles" / "open_model.py"
@@ -335,8 +334,7 @@ def web_ui(
     argv = ui_command(scenario, host, out_dir, web_port, web_host, other_hosts)
     log = out_dir / "locust.log"
     process = processes.start(argv, log, cwd=out_dir, env=environment())
-    # A UI bound to every interface answers on loopback too.
-    url = f"http://{HOST if web_host in ('0.0.0.0', '::') else web_host}:{web_port}/"
+    url = local_url(web_host, web_port) + "/"
     try:
         deadline = time.monotonic() + UI_READY_TIMEOUT_S
         while not _answers(url):
@@ -350,12 +348,9 @@ def web_ui(
         processes.stop(process)
 
 
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
 def _answers(url: str) -> bool:
     try:
-        with _NO_PROXY.open(url, timeout=1) as response:
+        with NO_PROXY.open(url, timeout=1) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
