@@ -314,6 +314,11 @@ class BootAhead:
         return None
 
 
+def _write_command_lines(out_dir: Path, server: RunningServer | None, host: str, locust_argv: list[str]) -> None:
+    server_line = " ".join(server.argv) if server else f"already running at {host}"
+    (out_dir / "command-lines.txt").write_text(f"server: {server_line}\nlocust: {' '.join(locust_argv)}\n")
+
+
 def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], where: Where,
            server: RunningServer | None, monitor: headroom.Monitor,
            ahead: BootAhead | None = None) -> swarm.SwarmResult:  # fmt: skip
@@ -324,10 +329,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
     started = ahead.take_swarm(out_dir) if ahead and server and not where.master_bind else None
     entry["locust_command"] = started.argv if started else swarm.command(scenario, host, out_dir, master)
     entry["metadata"].update(server_command=entry.get("server_command"), locust_command=entry["locust_command"])
-    (out_dir / "command-lines.txt").write_text(
-        "server: " + (" ".join(server.argv) if server else f"already running at {host}")
-        + "\nlocust: " + " ".join(entry["locust_command"]) + "\n"
-    )  # fmt: skip
+    _write_command_lines(out_dir, server, host, entry["locust_command"])
     try:
         return swarm.run(
             scenario, host, out_dir,
@@ -603,10 +605,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
                 servers.wait_for_site(host, where.allow_remote)
             other_sites = tuple(url for url in where.targets.values() if url != host)  # the UI may switch to them
             ui_args = (scenario, host, folder.path, args.web_port, args.web_host, other_sites)
-            (folder.path / "command-lines.txt").write_text(
-                "server: " + (" ".join(server.argv) if server else f"already running at {host}")
-                + "\nlocust: " + " ".join(swarm.ui_command(*ui_args)) + "\n"
-            )  # fmt: skip
+            _write_command_lines(folder.path, server, host, swarm.ui_command(*ui_args))
             ui = stack.enter_context(swarm.web_ui(*ui_args, allow_remote=where.allow_remote))
             print(f"{scenario.name}: {scenario.server.mode} site at {host}")
             print(f"Locust web UI: {ui.url} (the Slide metrics tab shows the slide's numbers)")
