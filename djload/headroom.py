@@ -1,17 +1,23 @@
 """How hard the load generator and the server worked while a run lasted.
 
 A thread samples, every INTERVAL_S, each watched process tree (the locust processes; gunicorn's
-master and workers, found with psutil): from /proc/<pid>/task/*/schedstat, the time its threads
-ran on a CPU and the time they spent runnable but waiting for one. A generator that was running or waiting to run
-nearly all the time had no headroom: what the run measured may be the generator's own limit, not the
-server's. Run-queue waiting counts because on a shared machine a generator starved of its CPU is as
-much the bottleneck as one that burns it.
+master and workers, found with psutil): the CPU time of each whole process, and the time its threads
+spent runnable but waiting for a CPU. A generator that was running or waiting to run nearly all the time
+had no headroom: what the run measured may be the generator's own limit, not the server's. Run-queue
+waiting counts because on a shared machine a generator starved of its CPU is as much the bottleneck as
+one that burns it.
+
+CPU is counted per process, not per thread: Django runs a sync view under ASGI (and an async view under
+WSGI) in a thread that exits afterwards, and a sum over the threads alive at each sample would lose
+what those threads used. A process's CPU clock (and /proc/<pid>/stat) keeps the time of its exited
+threads; the time of children that a watched process reaped arrives in its cutime/cstime.
 
 Usage is read over the run's window (first request sent → last answer received) by interpolating
 between samples, so locust's start-up and shutdown do not count.
 """
 
 import bisect
+import contextlib
 import os
 import threading
 import time
@@ -22,54 +28,117 @@ import psutil
 
 INTERVAL_S = 0.1
 SATURATED = 0.9  # busy more than 90% of its CPUs: the generator is the bottleneck
+_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
 
-def _schedstat_s(pid: int) -> tuple[float, float] | None:
-    """Seconds the process's threads ran, and waited runnable for a CPU; None where Linux does not say.
+@dataclass(frozen=True)
+class ProcessTimes:
+    """One process's counters, in seconds."""
 
-    /proc/<pid>/task/*/schedstat counts in nanoseconds, where psutil's CPU times count in clock ticks
-    (10 ms): too coarse for a run that lasts a fraction of a second.
+    cpu_s: float  # user + system time of all its threads, exited ones included
+    reaped_s: float  # user + system time of the children it has waited for (cutime + cstime)
+    ppid: int
+
+
+def _stat(pid: int) -> tuple[float, float, int] | None:
+    """(utime + stime, cutime + cstime, ppid) from /proc/<pid>/stat, in seconds; None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: the fields after it start past the last ')'.
+    fields = text.rpartition(")")[2].split()
+    try:
+        ppid, utime, stime, cutime, cstime = (int(fields[i]) for i in (1, 11, 12, 13, 14))
+    except (IndexError, ValueError):
+        return None
+    return (utime + stime) * _TICK_S, (cutime + cstime) * _TICK_S, ppid
+
+
+def process_times(pid: int) -> ProcessTimes | None:
+    """A process's CPU time, exited threads included; None once it is gone.
+
+    The process's CPU clock counts in nanoseconds where /proc/<pid>/stat counts in clock ticks (10 ms),
+    too coarse for a run that lasts a fraction of a second: the clock is read, the file only for what the
+    clock does not give (the reaped children, the parent) or where the clock cannot be read.
     """
-    run_ns = wait_ns = 0
+    stat = _stat(pid)
+    if stat is None:
+        return None
+    cpu_s, reaped_s, ppid = stat
+    # Linux's clock id for a process's CPU clock: CPUCLOCK_SCHED (2) of the pid, as clock_getcpuclockid makes it.
+    # A zombie has none left: its /proc/<pid>/stat stands.
+    with contextlib.suppress(OSError):
+        cpu_s = time.clock_gettime((~pid << 3) | 2)
+    return ProcessTimes(cpu_s, reaped_s, ppid)
+
+
+def _run_queue_waits_s(pid: int) -> dict[int, float] | None:
+    """Seconds each live thread of the process waited runnable for a CPU (/proc/<pid>/task/*/schedstat)."""
+    waits: dict[int, float] = {}
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
             try:
-                fields = (task / "schedstat").read_text().split()
-                run_ns, wait_ns = run_ns + int(fields[0]), wait_ns + int(fields[1])
+                waits[int(task.name)] = int((task / "schedstat").read_text().split()[1]) / 1e9
             except (OSError, IndexError, ValueError):
                 continue
     except OSError:
         return None
-    return run_ns / 1e9, wait_ns / 1e9
+    return waits
 
 
 @dataclass
 class _Tree:
-    """One process tree; each process's last known counters are kept, so a process that exits keeps its share."""
+    """One process tree. Each process's last known counters are kept, so a process that exits keeps its share;
+    what it used after the last sample arrives in its parent's reaped time when a watched parent waits for it.
+    """
 
     root: int
-    cpu_s: dict[int, float] = field(default_factory=dict)
-    wait_s: dict[int, float] = field(default_factory=dict)
+    cpu_s: dict[int, float] = field(default_factory=dict)  # pid → its CPU time at the last sample
+    reaped_s: dict[int, float] = field(default_factory=dict)  # pid → its children's reaped time, last sample
+    reaped_first_s: dict[int, float] = field(default_factory=dict)  # pid → the same when first seen
+    parent: dict[int, int] = field(default_factory=dict)
+    gone: set[int] = field(default_factory=set)
+    waits_s: dict[tuple[int, int], float] = field(default_factory=dict)  # (pid, tid) → run-queue wait
     samples: list[tuple[float, float, float]] = field(default_factory=list)  # (time, cpu s, cpu + wait s)
 
     def sample(self) -> None:
         now = time.time()
         try:
             root = psutil.Process(self.root)
-            tree = [root, *root.children(recursive=True)]
+            pids = [root.pid, *(child.pid for child in root.children(recursive=True))]
         except psutil.Error:
-            tree = []
-        for process in tree:
-            sched = _schedstat_s(process.pid)
-            if sched is None:
-                try:
-                    times = process.cpu_times()
-                except psutil.Error:
-                    continue
-                sched = (times.user + times.system, 0.0)
-            self.cpu_s[process.pid], self.wait_s[process.pid] = sched
-        cpu = sum(self.cpu_s.values())
-        self.samples.append((now, cpu, cpu + sum(self.wait_s.values())))
+            pids = []
+        seen = set()
+        for pid in pids:
+            times = process_times(pid)
+            if times is None:
+                continue
+            seen.add(pid)
+            self.cpu_s[pid], self.reaped_s[pid], self.parent[pid] = times.cpu_s, times.reaped_s, times.ppid
+            self.reaped_first_s.setdefault(pid, times.reaped_s)
+            for tid, wait in (_run_queue_waits_s(pid) or {}).items():
+                self.waits_s[pid, tid] = max(wait, self.waits_s.get((pid, tid), 0.0))
+        self.gone |= self.cpu_s.keys() - seen
+        cpu = self.total_cpu_s()
+        if self.samples:  # a child read just before its parent reaped it may dip the sum for one sample
+            cpu = max(cpu, self.samples[-1][1])
+        self.samples.append((now, cpu, cpu + sum(self.waits_s.values())))
+
+    def total_cpu_s(self) -> float:
+        """The tree's CPU time: each process's own, plus what its parent reaped beyond the children's last samples.
+
+        A child that exited after its last sample reaches its parent's cutime/cstime whole (its own time plus
+        what it reaped): the parent's growth in reaped time beyond those last samples is the part no sample
+        saw. Where a parent never waits (SIGCHLD ignored) nothing grows and the child's last sample stands.
+        """
+        unseen = {pid: reaped - self.reaped_first_s[pid] for pid, reaped in self.reaped_s.items()}
+        for pid in self.gone:
+            parent = self.parent[pid]
+            if parent in unseen:
+                unseen[parent] -= self.cpu_s[pid] + self.reaped_s[pid]
+        # Ticks round each child's reaped time: a small negative remainder means nothing unseen.
+        return sum(self.cpu_s.values()) + sum(left for left in unseen.values() if left > _TICK_S / 2)
 
     @property
     def processes(self) -> int:
