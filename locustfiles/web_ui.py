@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 # Locust puts this file's folder on sys.path while importing it, so the swarm is imported once, here.
-from fixed_count import FixedCountUser, recorded, url_path  # type: ignore[import-not-found]
+from fixed_count import FixedCountUser  # type: ignore[import-not-found]
 from flask import Response, jsonify, request
 from locust import events
 from locust.env import Environment
 
 from djload import metrics, records, results
+from djload.locust_plugin import recorded, url_path
 
 __all__ = ["FixedCountUser"]  # the swarm's user class, so that Locust finds it in this file
 

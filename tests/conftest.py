@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from djload.results import RESULTS_DIR
+from tests.helpers import SLEEP
 
 # Debian's chromium, run as root on a machine whose only network is loopback: no sandbox, and none of
 # the background connections it would otherwise try at every start.
@@ -42,7 +43,7 @@ def scenario_file(tmp_path: Path) -> ScenarioFactory:
             "name": name,
             "server": {"mode": "asgi", "workers": 1},
             "endpoint": {"path": "/async/non-blocking/"},
-            "sleep": 0.2,
+            "sleep": SLEEP,
             "swarm": {"users": 10, "requests_per_user": 1},
         }
         data.update(overrides)

@@ -1,41 +1,12 @@
 """End to end: the djload command with real servers and a real locust subprocess, short sleeps."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import ScenarioFactory
-from tests.test_scenario import BROKEN
-
-SLEEP = 0.2
-SUMMARY_KEYS = {
-    "scenario",
-    "server_mode",
-    "endpoint",
-    "completed_requests",
-    "total_errors",
-    "total_time_s",
-    "mean_latency_ms",
-    "effective_rps",
-}
-
-
-def djload(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "djload.cli", *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd
-    )
-
-
-def run_one(scenario: Path, out: Path, *options: str) -> dict[str, Any]:
-    done = djload("run", scenario, "--out", out, *options)
-    assert done.returncode == 0, done.stderr + done.stdout
-    (result,) = json.loads((out / "summary.json").read_text())
-    assert set(result) >= SUMMARY_KEYS
-    return dict(result)
+from tests.helpers import BROKEN, SLEEP, djload, run_one
 
 
 def test_asgi_async_overlaps_all_sleeps(scenario_file: ScenarioFactory, tmp_path: Path) -> None:

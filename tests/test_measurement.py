@@ -12,7 +12,7 @@ import pytest
 from djload import headroom, metrics, servers, swarm
 from djload.scenario import ROOT, ScenarioError, load_file, parse_cpus
 from tests.conftest import ScenarioFactory
-from tests.test_cli import djload, run_one
+from tests.helpers import djload, run_one
 
 TWO_CPUS = pytest.mark.skipif(
     len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to place server and locust apart"

@@ -11,7 +11,7 @@ import yaml
 from djload import figures, records, report
 from djload.records import Record
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.test_cli import djload
+from tests.helpers import djload
 
 SLEEP = 0.2
 

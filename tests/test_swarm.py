@@ -12,7 +12,7 @@ from djload import swarm
 from djload.scenario import ScenarioError, load_file
 from djload.servers import free_port
 from tests.conftest import ScenarioFactory
-from tests.test_cli import SLEEP, djload, run_one
+from tests.helpers import SLEEP, djload, run_one
 
 
 def test_one_process_is_locusts_local_runner(scenario_file: ScenarioFactory, tmp_path: Path) -> None:

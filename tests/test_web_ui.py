@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from djload import metrics, records
 from djload.servers import free_port
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ScenarioFactory
-from tests.test_cli import djload
+from tests.helpers import djload
 
 SLEEP = 0.2
 TALK = {"completed_requests": 10, "total_time_s": 2.037, "mean_latency_ms": 2024.5, "effective_rps": 5}

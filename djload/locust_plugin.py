@@ -1,0 +1,150 @@
+"""djload's Locust plugin: what every locustfile in locustfiles/ shares. Importing it registers it.
+
+Only locust processes import this module (importing locust monkey-patches the process with gevent;
+the orchestrator runs locust as a subprocess and never imports it). A locustfile imports the plugin,
+adds its own options and says how its users send; the plugin gives it:
+
+- the shared options: --endpoint (one of the site's paths), --query, --request-timeout, --records-dir
+  and --start-file;
+- the start-file wait: djload starts a locust ahead of its turn and creates the file when the turn
+  comes, so the wait happens before the run and its --run-time clock start;
+- the record listener: every request as a raw record (send time, unrounded latency, status, size,
+  error and the site's X-Worker-Pid/X-Thread-Id/X-View-* headers). A request whose context carries a
+  "scheduled" wall-clock time (an open model's send schedule) is measured from that time, so that the
+  time it waited before being sent counts. While the run lasts a record is a plain tuple; Record
+  objects are made at the end, so that the generator spends its time on requests, not bookkeeping;
+- the start barrier `all_spawned` (set when every user is spawned) and the run's end when every user
+  has stopped: headless, locust quits; in the web UI the run stops and the UI stays;
+- distributed runs (a master and workers, local or in other containers): the master releases the
+  barrier on every worker at once (Locust forwards spawning_complete to the workers); each worker
+  sends its records to the master when its own users are done, and the master ends the run when
+  every worker is done;
+- saving: the records go to --records-dir as requests-<pid>.csv when the test stops.
+"""
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from djload import records
+from djload.scenario import site_endpoints
+
+all_spawned = Event()
+raw: list[tuple[Any, ...]] = []  # this process's requests, as the request event gave them
+received: list[records.Record] = []  # on a master: the workers' records
+workers_done: set[str] = set()  # on a master: the workers whose users are all done
+DONE_MESSAGE = "djload_done"
+
+
+class SitePaths(list[str]):
+    """The site's paths: the web UI's dropdown. On the command line a path may carry its query string."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and super().__contains__(value.split("?")[0])
+
+
+@events.init_command_line_parser.add_listener
+def add_arguments(parser: Any) -> None:
+    parser.add_argument("--endpoint", default="/async/non-blocking/", choices=SitePaths(site_endpoints()),
+                        include_in_web_ui=True, help="The site's path every request goes to")  # fmt: skip
+    parser.add_argument("--query", default="", include_in_web_ui=True,
+                        help="Query string added to the path, e.g. times=10")  # fmt: skip
+    parser.add_argument("--request-timeout", type=float, default=60.0, include_in_web_ui=False,
+                        help="Seconds before a request counts as failed")  # fmt: skip
+    parser.add_argument("--records-dir", default="", include_in_web_ui=False,
+                        help="Folder for the raw per-request records")  # fmt: skip
+    parser.add_argument("--start-file", default="", include_in_web_ui=False,
+                        help="Wait until this file exists before starting (the run is started ahead)")  # fmt: skip
+
+
+def url_path(options: Any) -> str:
+    return str(options.endpoint) + ("?" + options.query if options.query else "")
+
+
+@events.request.add_listener
+def record(start_time: float, response_time: float, response_length: int, response: Any,
+           exception: BaseException | None, context: dict[str, Any] | None = None, **_: Any) -> None:  # fmt: skip
+    headers = getattr(response, "headers", None) or {}
+    scheduled = context.get("scheduled") if context else None
+    if scheduled is not None:
+        response_time = (start_time + response_time / 1000 - scheduled) * 1000
+        start_time = scheduled
+    raw.append(
+        (start_time, response_time, getattr(response, "status_code", 0), response_length, exception,
+         tuple(headers.get(name) for name in records.HEADERS))
+    )  # fmt: skip
+
+
+def recorded() -> list[records.Record]:
+    """Every record so far: this process's own and, on a master, the workers'."""
+    return [records.from_event(*event) for event in raw] + received
+
+
+@events.init.add_listener
+def on_init(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(DONE_MESSAGE, _worker_done)
+    path = environment.parsed_options.start_file if environment.parsed_options else ""
+    while path and not os.path.exists(path):
+        time.sleep(0.005)
+
+
+@events.test_start.add_listener
+def start(environment: Environment, **_: Any) -> None:
+    all_spawned.clear()
+    raw.clear()
+    received.clear()
+    workers_done.clear()
+    if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
+        gevent.spawn(_end_when_all_done, environment)
+
+
+@events.spawning_complete.add_listener
+def release(user_count: int, **_: Any) -> None:
+    all_spawned.set()
+
+
+@events.test_stop.add_listener
+def save(environment: Environment, **_: Any) -> None:
+    records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
+    if records_dir and not isinstance(environment.runner, WorkerRunner):
+        records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
+
+
+def _end_when_all_done(environment: Environment) -> None:
+    runner = environment.runner
+    assert runner is not None
+    all_spawned.wait()
+    while runner.user_count > 0:
+        gevent.sleep(0.01)
+    if isinstance(runner, WorkerRunner):
+        # A worker does not quit by itself: the master would hand its users to the other workers.
+        runner.send_message(DONE_MESSAGE, {"records": [records.as_row(r) for r in recorded()]})
+    else:
+        _end(environment)
+
+
+def _worker_done(environment: Environment, msg: Any, **_: Any) -> None:
+    received.extend(records.Record(*row) for row in msg.data["records"])
+    workers_done.add(msg.node_id)
+    runner = environment.runner
+    assert isinstance(runner, MasterRunner)
+    if len(workers_done) >= runner.worker_count:
+        gevent.spawn(_end, environment)  # not in this handler: quit() kills the greenlet that runs it
+
+
+def _end(environment: Environment) -> None:
+    runner = environment.runner
+    assert runner is not None
+    options = environment.parsed_options
+    if options is None or options.headless:
+        runner.quit()
+    else:
+        runner.stop()  # the web UI stays up for the next run
