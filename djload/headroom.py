@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -248,11 +249,20 @@ def usage(
     return result
 
 
-def advice(entry: dict[str, object]) -> str:
-    """The warning printed for a generator-bound result: what was seen and what to change."""
+def advice(entry: dict[str, Any]) -> str:
+    """The warning printed for a generator-bound result: what was seen and what to change.
+
+    A --repeat row holds the median busy share and its runs; the CPUs it had are its runs'.
+    """
+    runs = entry.get("runs") or [entry]
+    capacity = entry.get("generator_capacity_cpus") or next(
+        (run["generator_capacity_cpus"] for run in runs if run.get("generator_capacity_cpus")), "its"
+    )
+    bound = sum(1 for run in runs if run.get("generator_bound"))
+    where = f" (in {bound} of {len(runs)} runs)" if len(runs) > 1 else ""
     return (
-        f"{entry['scenario']}: generator_bound: the load generator was busy {entry['generator_busy_percent']}% of "
-        f"its {entry['generator_capacity_cpus']} CPU(s); these numbers may be locust's limit, not the server's. "
-        "Use swarm.user_class: fast, more locust processes (swarm.processes / --workers) or more CPUs for "
+        f"{entry['scenario']}: generator_bound{where}: the load generator was busy "
+        f"{entry.get('generator_busy_percent')}% of {capacity} CPU(s); these numbers may be locust's limit, not the "
+        "server's. Use swarm.user_class: fast, more locust processes (swarm.processes / --workers) or more CPUs for "
         "the generator (cpus.generator / --generator-cpus)."
     )

@@ -112,3 +112,11 @@ def test_the_monitor_reads_a_window_of_exited_threads(child: subprocess.Popen[st
     use = headroom.usage(monitor, start, end, completed=5)
     assert use["server_cpu_ms_per_request"] is not None
     assert 48 <= float(use["server_cpu_ms_per_request"]) <= 80
+
+
+def test_advice_for_a_repeated_row_names_its_runs_cpus() -> None:
+    # A --repeat row keeps the medians; the generator's CPUs are in its runs.
+    runs = [{"generator_capacity_cpus": 1, "generator_bound": bound} for bound in (True, True, False)]
+    row = {"scenario": "s", "generator_busy_percent": 95.0, "generator_bound": True, "runs": runs}
+    text = headroom.advice(row)
+    assert "generator_bound (in 2 of 3 runs)" in text and "busy 95.0% of 1 CPU(s)" in text
