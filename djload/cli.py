@@ -2,7 +2,7 @@
 
 Exit codes: 0 every scenario completed · 1 a run failed (errors, wrong count, server died, locust
 failed) · 2 bad input (scenario files, arguments, existing results folder, remote target) · 3 a server
-did not boot · 130 interrupted (SIGINT or SIGTERM).
+did not boot · 130 interrupted (SIGINT or SIGTERM) · 129 hung up (SIGHUP).
 """
 
 import argparse
@@ -25,7 +25,8 @@ from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, w
 from djload.scenario import Placement, Scenario, ScenarioError, cpu_list, load, parse_cpus
 from djload.servers import RunningServer
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_HANGUP = processes.EXIT_INTERRUPTED, processes.EXIT_HANGUP
 
 __all__ = ["Interrupted", "add_target_arguments", "build_parser", "main"]
 
@@ -508,7 +509,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 write_json(folder.path / "summary.json", results)
                 tracker.done()
     except Interrupted as exc:
-        code = EXIT_INTERRUPTED
+        code = exc.exit_code
         if results and results[-1]["status"] == "interrupted":
             results[-1]["problem"] = f"interrupted by {exc}"
         for scenario in scenarios[len(results) :]:
@@ -521,7 +522,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             processes.stop_all()
             write_json(folder.path / "summary.json", results)
             _write_report(folder.path)
-            final = folder.finish(interrupted=code == EXIT_INTERRUPTED)
+            final = folder.finish(interrupted=code in (EXIT_INTERRUPTED, EXIT_HANGUP))
     report = _report()
     print(report.table(results))
     for line in report.warnings(results):
@@ -583,8 +584,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 time.sleep(0.2)
             print(f"server exited with code {server.process.returncode}", file=sys.stderr)
             return EXIT_FAILED
-    except Interrupted:
-        return EXIT_INTERRUPTED
+    except Interrupted as exc:
+        return exc.exit_code
     finally:
         with processes.shielded():
             folder.finish()
@@ -623,8 +624,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     except swarm.SwarmError as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except Interrupted:
-        return EXIT_INTERRUPTED
+    except Interrupted as exc:
+        return exc.exit_code
     finally:
         with processes.shielded():
             folder.finish()
@@ -634,8 +635,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     print(f"locust workers for the master at {args.master}, one per run; press Ctrl-C to stop", flush=True)
     try:
         swarm.serve_workers(args.master, Path("/dev/stdout"), args.allow_remote)
-    except Interrupted:
-        return EXIT_INTERRUPTED
+    except Interrupted as exc:
+        return exc.exit_code
     return EXIT_OK
 
 
@@ -653,8 +654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     processes.install_signal_handlers()
     try:
         args = build_parser().parse_args(argv)
-    except Interrupted:
-        return EXIT_INTERRUPTED
+    except Interrupted as exc:
+        return exc.exit_code
     processes.raise_fd_limit()
     try:
         if args.command == "run":
@@ -676,8 +677,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except servers.BootError as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_BOOT
-    except Interrupted:
-        return EXIT_INTERRUPTED
+    except Interrupted as exc:
+        return exc.exit_code
     finally:
         with processes.shielded():
             processes.stop_all()

@@ -1,9 +1,19 @@
 """Child processes in their own process group, so that stopping one stops everything it forked.
 
-SIGINT and SIGTERM become an ``Interrupted`` exception in the main thread, so that every ``finally``
-block runs. Starting and stopping a child are shielded: a signal that arrives meanwhile is held back
-and raised right after, so no child is ever started without being tracked or left half-stopped.
-Every live group is tracked, and ``stop_all`` is the last line of defence on the way out.
+SIGINT, SIGTERM and SIGHUP become an ``Interrupted`` exception in the main thread, so that every
+``finally`` block runs. Starting and stopping a child are shielded: a signal that arrives meanwhile is
+held back and raised right after, so no child is ever started without being tracked or left
+half-stopped. Every live group is tracked, and ``stop_all`` is the last line of defence on the way out.
+
+A way out that runs no code at all (SIGKILL, a crash of the interpreter) is covered by the keeper: a
+tiny process in a session of its own that holds the read end of a pipe whose only write end is
+djload's. The kernel closes that end however djload dies; the keeper then reads end-of-file and kills
+every process group djload told it about. Whole groups, because gunicorn's workers and locust's forked
+workers are in their leader's group. Not Linux's PR_SET_PDEATHSIG in each child: it reaches only the
+direct child (its own forks do not inherit it, so gunicorn's and locust's workers would depend on
+their parent noticing), and it fires when the *thread* that forked the child ends, not the process, so
+a child started from a short-lived thread would be killed with it. The keeper runs only while a group
+is live, so that djload used as a library leaves no process behind between runs.
 """
 
 import contextlib
@@ -11,15 +21,25 @@ import os
 import resource
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
 STOP_TIMEOUT_S = 5.0
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The exit code of a run a signal ended: 130 as a shell reports Ctrl-C, also for SIGTERM (a service
+# manager's stop is not a failure of the run); 129 (128 + 1) for a hang-up, so that a closed terminal or
+# a lost SSH session can be told apart.
+EXIT_INTERRUPTED, EXIT_HANGUP = 130, 129
 
 
 class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived; raised in the main thread so that every cleanup block runs."""
+    """SIGINT, SIGTERM or SIGHUP arrived; raised in the main thread so that every cleanup block runs."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_HANGUP if str(self) == signal.SIGHUP.name else EXIT_INTERRUPTED
 
 
 class _State:
@@ -30,6 +50,68 @@ class _State:
 
 _state = _State()
 _live: dict[int, subprocess.Popen[bytes]] = {}
+
+# The keeper's program (see the module's docstring). Its input is "+PGID" when a group starts and
+# "-PGID" when it is stopped; end-of-file means djload is gone. It ignores the terminal's signals: its
+# one job is to outlive djload by a moment.
+_KEEPER = """
+import os, signal, sys
+for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+    signal.signal(sig, signal.SIG_IGN)
+groups = set()
+for line in sys.stdin:
+    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Keeper:
+    process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def ready(cls) -> None:
+        """Before a child starts, so that only a moment separates its start from the keeper knowing it."""
+        if cls.process is None:
+            cls.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _KEEPER],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+
+    @classmethod
+    def started(cls, pgid: int) -> None:
+        if cls.process is not None:
+            cls._tell(f"+{pgid}")
+
+    @classmethod
+    def stopped(cls, pgid: int) -> None:
+        if cls.process is not None:
+            cls._tell(f"-{pgid}")
+
+    @classmethod
+    def _tell(cls, line: str) -> None:
+        assert cls.process is not None and cls.process.stdin is not None
+        try:
+            cls.process.stdin.write(line.encode() + b"\n")
+            cls.process.stdin.flush()
+        except BrokenPipeError:  # someone killed it: nothing left to guard with, the run goes on
+            cls.close()
+
+    @classmethod
+    def close(cls) -> None:
+        """No group is live: end the keeper (it reads end-of-file and exits)."""
+        process, cls.process = cls.process, None
+        if process is None:
+            return
+        with contextlib.suppress(BrokenPipeError):
+            process.communicate(timeout=STOP_TIMEOUT_S)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -45,8 +127,8 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def install_signal_handlers() -> None:
     _state.shield_depth, _state.pending, _state.raised = 0, None, False
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    for sig in SIGNALS:
+        signal.signal(sig, _on_signal)
 
 
 @contextlib.contextmanager
@@ -79,8 +161,12 @@ def raise_fd_limit() -> int:
 def start(
     argv: list[str], log: Path, cwd: Path, env: dict[str, str], *, append: bool = False
 ) -> subprocess.Popen[bytes]:
-    """Start argv with stdout and stderr going to log, detached from our terminal's Ctrl-C."""
+    """Start argv with stdout and stderr going to log, detached from our terminal's Ctrl-C.
+
+    The group is told to the keeper, which kills it if djload dies without stopping it.
+    """
     with shielded(), log.open("ab" if append else "wb") as log_file:
+        _Keeper.ready()
         process = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -91,6 +177,7 @@ def start(
             start_new_session=True,
         )
         _live[process.pid] = process
+        _Keeper.started(process.pid)
         return process
 
 
@@ -113,6 +200,10 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) ->
             os.killpg(pgid, signal.SIGKILL)
         process.wait()
         _live.pop(process.pid, None)
+        if _live:
+            _Keeper.stopped(process.pid)
+        else:
+            _Keeper.close()
 
 
 def interrupt(process: subprocess.Popen[bytes]) -> None:
@@ -129,6 +220,7 @@ def stop_all() -> None:
     _state.raised = True
     for process in list(_live.values()):
         stop(process)
+    _Keeper.close()
 
 
 def describe_exit(returncode: int) -> str:

@@ -3,10 +3,12 @@
 Each scenario's entry in summary.json carries the metadata needed to trust or repeat it.
 """
 
+import fcntl
 import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from datetime import datetime
 from importlib import metadata as importlib_metadata
@@ -17,6 +19,13 @@ from djload.scenario import ROOT
 
 RESULTS_DIR = ROOT / "results"
 PACKAGES = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload")
+# A .partial folder is locked (flock) by the run that writes it, for as long as that process lives: the
+# kernel drops the lock however the process ends, SIGKILL included. LOCK inside it holds the writer's
+# PID, written once the lock is held; removed when the folder is finished.
+LOCK = ".lock"
+# A .partial folder without LOCK is an older djload's, or a run's that was killed between creating it and
+# writing LOCK (microseconds), or one being created this very moment: past this age it is not.
+LOCKLESS_STALE_S = 60.0
 
 
 class ResultsError(Exception):
@@ -71,10 +80,52 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def _lock(folder: Path) -> int | None:
+    """An open descriptor of folder holding its exclusive lock; None if another process holds it."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited: children never hold the lock
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _abandoned(partial: Path, fd: int) -> str | None:
+    """Why nobody is writing this .partial folder, whose lock fd now holds; None if a run may be."""
+    if os.fstat(fd).st_ino != partial.stat().st_ino:
+        return None  # taken over and made anew meanwhile
+    try:
+        pid = (partial / LOCK).read_text().strip()
+    except FileNotFoundError:
+        age_s = time.time() - partial.stat().st_mtime
+        return "no run holds it" if age_s > LOCKLESS_STALE_S else None
+    return f"the run that wrote it (pid {pid}) ended without finishing it"
+
+
+def _free_name(final: Path, suffix: str = "") -> Path:
+    """final (with suffix), or with -2, -3...: rename() would silently replace an empty folder made meanwhile."""
+    for n in range(1, 1000):
+        candidate = final.with_name(final.name + suffix + (f"-{n}" if n > 1 else ""))
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise ResultsError(f"{final}: no free name beside it")
+
+
 class RunFolder:
-    """A results folder written as ``.NAME.partial`` beside its final name and renamed at the end."""
+    """A results folder written as ``.NAME.partial`` beside its final name and renamed at the end.
+
+    The .partial folder is the run's lock on the name. A run killed outright (SIGKILL, power loss)
+    leaves it behind: the next run that wants the name sees that the lock's owner is gone, keeps
+    the old results as NAME-killed with a note inside, and takes the name.
+    """
 
     def __init__(self, final: Path, *, chosen: bool = True) -> None:
+        if final.is_symlink() and not final.exists():
+            raise ResultsError(
+                f"{final}: a symbolic link to {os.readlink(final)}, which does not exist; "
+                "give a results folder that does not exist yet"
+            )
         if final.exists():
             raise ResultsError(f"{final}: results folder exists already; results are never overwritten")
         # Absolute: the server and locust run in other directories and get paths inside this folder.
@@ -86,9 +137,49 @@ class RunFolder:
             # exist_ok=False: a run started at the same moment owns its folder, never shares it.
             self.path.mkdir(parents=True)
         except FileExistsError:
-            raise ResultsError(f"{self.path}: another run is writing this results folder") from None
+            self._take_over()
         except OSError as exc:
             raise ResultsError(f"{self.path}: cannot create results folder: {exc.strerror}") from None
+        lock = _lock(self.path)
+        if lock is None:
+            raise ResultsError(f"{self.path}: another run is writing this results folder")
+        self._lock = lock
+        try:
+            (self.path / LOCK).write_text(f"{os.getpid()}\n")
+        except OSError as exc:
+            os.close(lock)
+            raise ResultsError(f"{self.path}: cannot write to results folder: {exc.strerror}") from None
+
+    def _take_over(self) -> None:
+        """The .partial folder exists: refuse if its run is alive; else keep it as NAME-killed and start anew."""
+        busy = ResultsError(f"{self.path}: another run is writing this results folder")
+        try:
+            lock = _lock(self.path)
+        except OSError:
+            raise busy from None  # not a folder djload can lock: not one to take over
+        if lock is None:
+            raise busy
+        reason: str | None = None
+        try:
+            reason = _abandoned(self.path, lock)
+            if reason is None:
+                raise busy
+            kept = _free_name(self.final, "-killed")
+            os.rename(self.path, kept)
+            (kept / LOCK).unlink(missing_ok=True)
+            (kept / "KILLED.txt").write_text(
+                f"{reason}; summary.json holds the scenarios it had finished. Found {now_iso()}.\n"
+            )
+            self.path.mkdir()
+        except FileExistsError:
+            raise busy from None
+        except OSError as exc:
+            if reason is None:
+                raise busy from None
+            raise ResultsError(f"{self.path}: {reason}, and it cannot be set aside: {exc.strerror}") from None
+        finally:
+            os.close(lock)
+        print(f"djload: {self.path}: {reason}; its results are kept as {kept}", file=sys.stderr)
 
     @classmethod
     def new(cls, label: str, base: Path = RESULTS_DIR) -> "RunFolder":
@@ -113,12 +204,11 @@ class RunFolder:
         final = self.final
         if interrupted and not self.chosen:
             final = final.with_name(final.name + "-interrupted")
-        # rename() would silently replace an empty folder created meanwhile: never take its place.
-        for n in range(2, 1000):
-            if not final.exists():
-                break
-            final = self.final.with_name(f"{self.final.name}-{n}")
+        if final.exists() or final.is_symlink():
+            final = _free_name(final)
+        (self.path / LOCK).unlink(missing_ok=True)
         os.rename(self.path, final)
+        os.close(self._lock)  # after the rename: until then no other run may take the folder over
         self.final = final
         return final
 

@@ -103,6 +103,10 @@ class Run:
         self.descendants()
         return any(f" -m {module} " in line and psutil.pid_exists(pid) for pid, line in self.seen.items())
 
+    def count(self, module: str) -> int:
+        """How many of its processes run `python -m module` (forked workers show their parent's command line)."""
+        return len([p for p in self.descendants() if f" -m {module} " in self.seen.get(p.pid, "")])
+
     def child(self, module: str) -> psutil.Process:
         """The direct child running `python -m module`: a server or locust group's leader."""
         (found,) = [

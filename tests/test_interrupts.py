@@ -108,9 +108,56 @@ def test_interrupting_serve_stops_the_site(sig: signal.Signals, scenario_file: S
         run = Run(scenario_file(server={"mode": "wsgi", "workers": 2}), cwd=tmp_path, command="serve")
         assert run.process.stdout is not None
         assert "serving http://127.0.0.1:" in run.process.stdout.readline()  # printed once /health/ answered
-        run.wait_for(lambda: len(run.descendants()) == 3)  # the master and both workers
+        run.wait_for(lambda: run.count("gunicorn") == 3)  # the master and both workers
         code, stderr, took = run.finish(sig, ctrl_c=sig == signal.SIGINT)
     assert code == EXIT_INTERRUPTED, stderr
     assert took < 15
     assert not run.survivors()
     assert "Traceback" not in stderr
+
+
+def wait_until_gone(run: Run, timeout_s: float = 10) -> list[str]:
+    """What of the run's processes is still alive after timeout_s (nothing, if all are gone sooner)."""
+    deadline = time.monotonic() + timeout_s
+    while run.survivors() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return run.survivors()
+
+
+def test_a_hang_up_is_an_interruption(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """A closed terminal or a lost SSH session: the same orderly stop as SIGTERM, exit code 129."""
+    out = tmp_path / "out"
+    run = Run(scenario_file(sleep=3, swarm={"users": 5}), "--out", out, cwd=tmp_path)
+    run.wait_for(lambda: run.running("locust") and run.running("gunicorn"))
+    code, stderr, took = run.finish(signal.SIGHUP, ctrl_c=False)
+    assert code == 129, stderr
+    assert took < 15
+    assert not run.survivors()
+    assert "Traceback" not in stderr
+    assert "interrupted by SIGHUP" in stderr
+    (result,) = summary(out)
+    assert (result["status"], result["problem"]) == ("interrupted", "interrupted by SIGHUP")
+
+
+def test_a_killed_run_takes_its_servers_and_locust_along(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup in djload: the keeper kills every process group, the forked workers with them,
+    and the next run with the same --out keeps the killed run's folder aside and takes the name."""
+    out = tmp_path / "out"
+    path = scenario_file(sleep=3, server={"mode": "wsgi", "workers": 2}, swarm={"users": 4, "processes": 2})
+    run = Run(path, "--out", out, cwd=tmp_path)
+
+    # The gunicorn master and its 2 workers; the locust master and the 2 workers it forked.
+    run.wait_for(lambda: run.count("gunicorn") == 3 and run.count("locust") == 3)
+    time.sleep(1)  # the requests are in the 3 s view
+    os.kill(run.process.pid, signal.SIGKILL)
+    run.process.communicate(timeout=30)
+    assert not wait_until_gone(run, timeout_s=10)
+    assert not out.exists() and (tmp_path / ".out.partial").is_dir()
+
+    again = Run(scenario_file(sleep=0.1), "--out", out, cwd=tmp_path)
+    _, stderr = again.process.communicate(timeout=120)
+    assert again.process.returncode == 0, stderr
+    assert f"its results are kept as {tmp_path / 'out-killed'}" in stderr
+    assert summary(out)[0]["status"] == "completed"
+    assert "ended without finishing it" in (tmp_path / "out-killed" / "KILLED.txt").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out-killed", "scenarios"]

@@ -4,12 +4,16 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from djload.results import ResultsError, RunFolder, write_json
 from tests.conftest import Run, ScenarioFactory
+from tests.helpers import djload
 
 
 def test_a_failed_write_keeps_the_old_file_whole(tmp_path: Path) -> None:
@@ -73,3 +77,48 @@ def test_a_killed_run_leaves_whole_summaries(scenario_file: ScenarioFactory, tmp
     (first,) = json.loads((partial / "summary.json").read_text())
     assert (first["scenario"], first["status"]) == ("a-first", "completed")
     assert not list(partial.glob("*.tmp")) and not list(partial.glob(".*.tmp"))
+
+
+def test_a_dangling_symlink_is_refused_before_anything_runs(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """Followed, the run would complete and only then fail to rename its results into place."""
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "nowhere")
+    started = time.monotonic()
+    done = djload("run", scenario_file(), "--out", link)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"djload: {link}: a symbolic link to {tmp_path / 'nowhere'}, which does not exist; "
+        "give a results folder that does not exist yet"
+    ]
+    assert time.monotonic() - started < 30  # refused before any server boots
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "scenarios"]
+
+
+def test_a_folder_whose_run_is_gone_is_kept_aside(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run killed outright leaves its .partial folder; its lock went with its process."""
+    code = f"from pathlib import Path; from djload.results import RunFolder; RunFolder(Path({str(tmp_path / 'out')!r}))"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    partial = tmp_path / ".out.partial"
+    write_json(partial / "summary.json", [{"status": "completed"}])
+    pid = (partial / ".lock").read_text().strip()
+    folder = RunFolder(tmp_path / "out")
+    kept = tmp_path / "out-killed"
+    assert capsys.readouterr().err == f"djload: {partial}: the run that wrote it (pid {pid}) ended without finishing " \
+        f"it; its results are kept as {kept}\n"  # fmt: skip
+    assert json.loads((kept / "summary.json").read_text()) == [{"status": "completed"}]
+    assert (kept / "KILLED.txt").read_text().startswith(f"the run that wrote it (pid {pid}) ended without finishing")
+    assert sorted(p.name for p in kept.iterdir()) == ["KILLED.txt", "summary.json"]
+    assert folder.finish() == tmp_path / "out"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []  # the lock goes with the finished folder
+
+
+def test_a_folder_without_a_lock_is_taken_over_only_when_old(tmp_path: Path) -> None:
+    """An older djload's .partial folder, or one a run is creating this very moment."""
+    partial = tmp_path / ".out.partial"
+    partial.mkdir()
+    with pytest.raises(ResultsError, match="another run is writing"):
+        RunFolder(tmp_path / "out")
+    old = time.time() - 3600
+    os.utime(partial, (old, old))
+    RunFolder(tmp_path / "out")
+    assert "no run holds it" in (tmp_path / "out-killed" / "KILLED.txt").read_text()
