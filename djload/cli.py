@@ -7,7 +7,6 @@ did not boot · 130 interrupted (SIGINT or SIGTERM) · 129 hung up (SIGHUP).
 
 import argparse
 import contextlib
-import os
 import subprocess
 import sys
 import threading
@@ -18,11 +17,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from djload import headroom, ideal, metrics, processes, progress, serverlog, servers, swarm
+from djload import cpus, headroom, ideal, metrics, processes, progress, serverlog, servers, swarm
+from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import ResultsError, RunFolder, machine_metadata, now_iso, write_json
-from djload.scenario import Placement, Scenario, ScenarioError, cpu_list, load, parse_cpus
+from djload.scenario import Placement, Scenario, ScenarioError, load
 from djload.servers import RunningServer
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT = 0, 1, 2, 3
@@ -58,8 +58,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _target(text: str) -> tuple[str, str]:
     mode, _, url = text.partition("=")
-    if mode not in servers.MODES or not url:
-        modes = ", ".join(sorted(servers.MODES))
+    if mode not in MODES or not url:
+        modes = ", ".join(sorted(MODES))
         raise argparse.ArgumentTypeError(f"expected MODE=URL with MODE one of {modes}, got {text!r}")
     return mode, url.rstrip("/")
 
@@ -153,13 +153,9 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 def _cpus(text: str) -> tuple[int, ...]:
     try:
-        cpus = parse_cpus(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a CPU list like 0, 1-3 or 0,2; got {text!r}") from None
-    usable = os.sched_getaffinity(0)
-    if not set(cpus) <= usable:
-        raise argparse.ArgumentTypeError(f"CPU {text} is not available here; usable: {cpu_list(sorted(usable))}")
-    return cpus
+        return cpus.checked(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _placement_options(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +181,7 @@ def _placed(scenario: Scenario, args: argparse.Namespace) -> Scenario:
 
 
 def placement_metadata(placement: Placement) -> dict[str, Any]:
-    usable = sorted(os.sched_getaffinity(0))
+    usable = list(cpus.usable())
     return {
         "pinned": placement.pinned,
         "server": list(placement.server or usable),

@@ -15,6 +15,9 @@ how many requests the server lets into the view at once (its slots) and on the s
   log shows a new thread id per request; djload counts them).
 - ``/async/blocking/`` (``time.sleep`` inside an async view) blocks the event loop: slots = workers.
 
+Each mode's row in modes.py names its rule (``Concurrency``) and each view in sites.py says whether it
+is async and whether it blocks its thread: nothing here reads a mode's name or a URL.
+
 The latencies come from a small deterministic simulation of the fixed-count swarm (every user sends
 its next request as soon as the previous answer arrives; the server serves first come, first served),
 which gives the closed formulas above for one request per user and stays right for more.
@@ -24,9 +27,9 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from djload.servers import MODES
+from djload.modes import MODES, Concurrency
+from djload.sites import BUNDLED, Site, View
 
-SLEEP_PATHS = ("/async/non-blocking/", "/sync/blocking/", "/async/blocking/")
 # A run whose total time or mean latency is further than this from the ideal is flagged.
 TOLERANCE = 0.10
 
@@ -39,18 +42,24 @@ class Ideal:
     mean_latency_ms: float
 
 
-def slots(mode: str, workers: int, threads: int, path: str) -> tuple[int | None, str]:
-    """How many requests can be inside a sleeping view at once, and why."""
-    server = MODES[mode]
-    if server.interface == "wsgi":
-        if server.uses_threads:
-            return workers * threads, f"{workers} worker(s) × {threads} threads: waves of {workers * threads}"
+def _slots(concurrency: Concurrency, workers: int, threads: int, view: View) -> tuple[int | None, str]:
+    if concurrency is Concurrency.WORKERS:
         return workers, f"{workers} sync worker(s): {workers} request(s) at a time"
-    if path == "/async/blocking/":
+    if concurrency is Concurrency.THREADS:
+        return workers * threads, f"{workers} worker(s) × {threads} threads: waves of {workers * threads}"
+    if view.is_async and view.blocking:
         return workers, f"time.sleep blocks each worker's event loop: {workers} at a time"
-    if path == "/sync/blocking/":
+    if not view.is_async:
         return None, "a thread per request (Django's ThreadSensitiveContext): all at once"
     return None, "one event loop overlaps every await: all at once"
+
+
+def slots(mode: str, workers: int, threads: int, path: str, site: Site = BUNDLED) -> tuple[int | None, str]:
+    """How many requests can be inside a sleeping view at once, and why."""
+    view = site.view(path)
+    if view is None:
+        raise ValueError(f"{site.name} has no view at {path}")
+    return _slots(MODES[mode].concurrency, workers, threads, view)
 
 
 def simulate(users: int, requests_per_user: int, service_s: float, slot_count: int | None) -> list[tuple[float, float]]:
@@ -73,12 +82,20 @@ def simulate(users: int, requests_per_user: int, service_s: float, slot_count: i
 
 
 def ideal(
-    mode: str, workers: int, threads: int, path: str, users: int, requests_per_user: int, sleep_s: float
+    mode: str,
+    workers: int,
+    threads: int,
+    path: str,
+    users: int,
+    requests_per_user: int,
+    sleep_s: float,
+    site: Site = BUNDLED,
 ) -> Ideal | None:
     """The ideal run of a sleeping endpoint; None for the other endpoints (CPU-bound work is measured)."""
-    if path not in SLEEP_PATHS or mode not in MODES:
+    view = site.view(path)
+    if view is None or not view.waits_sleep or mode not in MODES:
         return None
-    slot_count, rule = slots(mode, workers, threads, path)
+    slot_count, rule = _slots(MODES[mode].concurrency, workers, threads, view)
     requests = simulate(users, requests_per_user, sleep_s, slot_count)
     mean_ms = sum(done - sent for sent, done in requests) / len(requests) * 1000
     return Ideal(slot_count, rule, max(done for _, done in requests), mean_ms)

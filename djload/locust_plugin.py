@@ -34,7 +34,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from djload import records
-from djload.scenario import site_endpoints
+from djload.sites import BUNDLED
 
 all_spawned = Event()
 raw: list[tuple[Any, ...]] = []  # this process's requests, as the request event gave them
@@ -52,7 +52,7 @@ class SitePaths(list[str]):
 
 @events.init_command_line_parser.add_listener
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--endpoint", default="/async/non-blocking/", choices=SitePaths(site_endpoints()),
+    parser.add_argument("--endpoint", default="/async/non-blocking/", choices=SitePaths(BUNDLED.paths),
                         include_in_web_ui=True, help="The site's path every request goes to")  # fmt: skip
     parser.add_argument("--query", default="", include_in_web_ui=True,
                         help="Query string added to the path, e.g. times=10")  # fmt: skip

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from djload import figures, headroom, ideal, metrics, records, serverlog
+from djload.modes import MODES
 from djload.records import Record
+from djload.sites import BUNDLED, Work
 
 SLIDE_COLUMNS = (
     ("completed_requests", "completed", "{:.0f}"),
@@ -168,7 +170,8 @@ class ReportError(Exception):
 def _server_label(entry: dict[str, Any]) -> str:
     mode, workers, threads = entry.get("server_mode", "?"), entry.get("workers", 1), entry.get("threads", 1)
     label = f"{mode} ×{workers}" if workers and workers != 1 else str(mode)
-    return label + (f" ({threads} threads)" if mode == "wsgi-gthread" else "")
+    row = MODES.get(str(mode))
+    return label + (f" ({threads} threads)" if row and row.uses_threads else "")
 
 
 TALK_CELL = (("total_time_s", "{:.3f} s"), ("mean_latency_ms", "{:.1f} ms"), ("effective_rps", "{:g}"))
@@ -220,8 +223,12 @@ def time_table(runs: list[Run]) -> Table:
 
 
 def _times(endpoint: str) -> int | None:
+    """The computation's `times`, for a computation view; None for the others."""
+    view = BUNDLED.view(endpoint)
+    if view is None or view.work is not Work.COMPUTATION:
+        return None
     match = re.search(r"[?&]times=(\d+)", endpoint)
-    return int(match[1]) if match and "/computation/" in endpoint else None
+    return int(match[1]) if match else None
 
 
 def sweep_series(runs: list[Run]) -> list[figures.Series]:
@@ -233,7 +240,8 @@ def sweep_series(runs: list[Run]) -> list[figures.Series]:
         times = _times(str(e.get("endpoint", "")))
         if times is None or e.get("status") != "completed":
             continue
-        view = "async view" if str(e["endpoint"]).startswith("/async/") else "sync view"
+        site_view = BUNDLED.view(str(e["endpoint"]))  # a computation view: _times found it
+        view = "async view" if site_view and site_view.is_async else "sync view"
         label = f"{_server_label(e)} · {view}"
         point = (
             times,

@@ -15,7 +15,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from djload.scenario import ROOT
+from djload import ROOT
 
 RESULTS_DIR = ROOT / "results"
 PACKAGES = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload")

@@ -1,7 +1,7 @@
-"""The table of server modes → exact command lines; boot, readiness and stop of the site.
+"""Boot, readiness and stop of the site's server, and the one gate on where load may go.
 
-Each mode's command line is built here and nowhere else. The server runs in its own process group
-so that stopping it stops gunicorn's master and every worker it forked.
+Each mode's command line comes from its row in the table of modes (modes.py). The server runs in its
+own process group so that stopping it stops gunicorn's master and every worker it forked.
 """
 
 import ipaddress
@@ -9,7 +9,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -21,40 +20,17 @@ from pathlib import Path
 
 import psutil
 
-from djload import processes
-from djload.scenario import ROOT, Scenario, Server
+from djload import ROOT, processes
+from djload.modes import MODES, Launch
+from djload.scenario import Scenario
+from djload.sites import BUNDLED, Site
 
-SITE_DIR = ROOT / "site"
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True)
-class Mode:
-    description: str
-    app: str
-    worker_class: str | None = None  # gunicorn -k; None means plain uvicorn, no gunicorn
-    uses_threads: bool = False
-
-    @property
-    def interface(self) -> str:
-        """'wsgi' or 'asgi': which of Django's handlers serves the requests."""
-        return self.app.split(":")[0].rsplit(".", 1)[-1]
-
-
-MODES: dict[str, Mode] = {
-    "wsgi": Mode("gunicorn, sync workers (the talk)", "django_adjango.wsgi"),
-    "wsgi-gthread": Mode("gunicorn, gthread workers", "django_adjango.wsgi", "gthread", uses_threads=True),
-    "asgi": Mode(
-        "gunicorn + uvicorn worker (the talk)", "django_adjango.asgi:application", "uvicorn_worker.UvicornWorker"
-    ),
-    "asgi-native": Mode("gunicorn's own asgi worker", "django_adjango.asgi:application", "asgi"),
-    "uvicorn": Mode("uvicorn alone, the reference ASGI server", "django_adjango.asgi:application"),
-}
-
-
 class BootError(Exception):
-    """The server exited or never answered /health/; the message ends with its last log lines."""
+    """The server exited or never answered its site's ready path; the message ends with its last log lines."""
 
 
 class TargetError(Exception):
@@ -100,37 +76,19 @@ def check_bind(host: str, port: int, allow_remote: bool = False) -> None:
     check_target(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}", allow_remote)
 
 
-def command(server: Server, port: int, access_log: Path, host: str = HOST, site_dir: Path = SITE_DIR) -> list[str]:
-    mode = MODES[server.mode]
-    if server.mode == "uvicorn":
-        return [
-            sys.executable, "-m", "uvicorn", mode.app,
-            "--app-dir", str(site_dir),
-            "--host", host, "--port", str(port),
-            "--workers", str(server.workers),
-        ]  # fmt: skip
-    argv = [
-        sys.executable, "-m", "gunicorn", mode.app,
-        "--chdir", str(site_dir),
-        "--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "--workers", str(server.workers),
-        "--access-logfile", str(access_log),
-        "--error-logfile", "-",
-        # gunicorn 27 opens ~/.gunicorn/gunicorn.ctl by default, which concurrent servers would share.
-        "--no-control-socket",
-    ]  # fmt: skip
-    if mode.worker_class:
-        argv += ["--worker-class", mode.worker_class]
-    if mode.uses_threads:
-        argv += ["--threads", str(server.threads)]
-    return argv
+def command(scenario: Scenario, port: int, access_log: Path, host: str = HOST) -> list[str]:
+    """The server's command line, as its mode's row in the table builds it."""
+    server = scenario.server
+    launch = Launch(scenario.site, server.workers, server.threads, host, port, access_log)
+    return MODES[server.mode].command(launch)
 
 
 def environment(scenario: Scenario) -> dict[str, str]:
     # Every gunicorn option is on the command line; GUNICORN_CMD_ARGS would silently add more.
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
+    env.update(scenario.site.env)
     env.update(
-        DJANGO_SETTINGS_MODULE="django_adjango.settings",
+        DJANGO_SETTINGS_MODULE=scenario.site.settings,
         DJLOAD_SLEEP=repr(scenario.sleep),
         PYTHONUNBUFFERED="1",
         # One key for all workers of this server (each worker imports the settings itself).
@@ -164,7 +122,12 @@ class RunningServer:
     log: Path
     boot_s: float = 0.0
     started: float = field(default_factory=time.monotonic)  # when the process was started
-    ready_after: float | None = None  # seconds from start to the first answer of /health/, once seen
+    ready_after: float | None = None  # seconds from start to the first answer of the ready path, once seen
+    ready_path: str = BUNDLED.ready
+
+    @property
+    def ready_url(self) -> str:
+        return self.base_url + self.ready_path
 
 
 def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
@@ -190,10 +153,10 @@ def local_url(host: str, port: int) -> str:
 
 
 def poll_ready(server: RunningServer) -> bool:
-    """One look at /health/: True (and ready_after set) once it answers 200. Raises BootError as wait_ready."""
+    """One look at the ready path: True (and ready_after set) once it answers 200. Raises BootError as wait_ready."""
     if server.ready_after is not None:
         return True
-    url = server.base_url + "/health/"
+    url = server.ready_url
     if server.process.poll() is not None:
         ended = processes.describe_exit(server.process.returncode)
         raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
@@ -214,32 +177,36 @@ def poll_ready(server: RunningServer) -> bool:
 
 
 def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> float:
-    """Poll /health/ until it answers 200; returns seconds from the server's start. BootError on exit or deadline."""
+    """Poll the ready path until it answers 200; returns seconds from the server's start. BootError on exit or
+    deadline."""
     while not poll_ready(server):
         if time.monotonic() - server.started > timeout_s:
-            url = server.base_url + "/health/"
+            url = server.ready_url
             raise BootError(f"server did not answer {url} within {timeout_s:g} s\n{processes.tail(server.log)}")
         time.sleep(0.02)
     assert server.ready_after is not None
     return server.ready_after
 
 
-def wait_for_site(url: str, allow_remote: bool = False, timeout_s: float = READY_TIMEOUT_S) -> float:
-    """A site that runs elsewhere (--target): wait until its /health/ answers 200; returns seconds taken."""
+def wait_for_site(
+    url: str, allow_remote: bool = False, timeout_s: float = READY_TIMEOUT_S, site: Site = BUNDLED
+) -> float:
+    """A site that runs elsewhere (--target): wait until its ready path answers 200; returns seconds taken."""
     check_target(url, allow_remote)
+    ready_url = url + site.ready
     started = time.monotonic()
     while True:
         try:
-            with NO_PROXY.open(url + "/health/", timeout=1) as response:
+            with NO_PROXY.open(ready_url, timeout=1) as response:
                 if response.status == 200:
                     return time.monotonic() - started
         except urllib.error.HTTPError as exc:
             exc.close()
-            raise BootError(f"{url}/health/ answered HTTP {exc.code}") from None
+            raise BootError(f"{ready_url} answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() - started > timeout_s:
-            raise BootError(f"{url}/health/ did not answer within {timeout_s:g} s")
+            raise BootError(f"{ready_url} did not answer within {timeout_s:g} s")
         time.sleep(0.1)
 
 
@@ -250,7 +217,6 @@ def start(
     *,
     host: str = HOST,
     allow_remote: bool = False,
-    site_dir: Path = SITE_DIR,
 ) -> RunningServer:
     """Start the site's server as the scenario says, without waiting for it; serve() waits and stops it."""
     check_bind(host, port or 0, allow_remote)
@@ -258,11 +224,9 @@ def start(
         check_port_free(host, port)
     port = port or free_port(host)
     log = out_dir / "server.log"
-    argv = processes.pinned(
-        command(scenario.server, port, out_dir / "access.log", host, site_dir), scenario.cpus.server
-    )
+    argv = processes.pinned(command(scenario, port, out_dir / "access.log", host), scenario.cpus.server)
     process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
-    return RunningServer(process, argv, local_url(host, port), log)
+    return RunningServer(process, argv, local_url(host, port), log, ready_path=scenario.site.ready)
 
 
 @contextmanager
@@ -273,14 +237,13 @@ def serve(
     *,
     host: str = HOST,
     allow_remote: bool = False,
-    site_dir: Path = SITE_DIR,
     ready_timeout_s: float = READY_TIMEOUT_S,
     started: RunningServer | None = None,
     stop: Callable[[subprocess.Popen[bytes]], None] = processes.stop,
 ) -> Iterator[RunningServer]:
     """Boot the site as the scenario says (or take the one started ahead), wait until it answers, and
     always stop it afterwards."""
-    server = started or start(scenario, out_dir, port, host=host, allow_remote=allow_remote, site_dir=site_dir)
+    server = started or start(scenario, out_dir, port, host=host, allow_remote=allow_remote)
     try:
         server.boot_s = wait_ready(server, ready_timeout_s)
         yield server

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import headroom, processes, records
-from djload.scenario import ROOT, Scenario
+from djload import ROOT, headroom, processes, records
+from djload.scenario import Scenario
 from djload.servers import HOST, NO_PROXY, check_bind, check_target, free_port, local_url
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from djload import cli
-from djload.scenario import ROOT, load
+from djload import ROOT, cli
+from djload.scenario import load
 
 SERVICES = {"site-wsgi", "site-asgi", "master", "worker"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from djload import records
-from djload.scenario import ROOT, load_file
+from djload import ROOT, records
+from djload.scenario import load_file
 
 SCENARIO = ROOT / "scenarios" / "load" / "asgi-async-1000.yaml"
 LOW_SOFT_LIMIT = 256  # far below the 1000 sockets each side needs: djload must raise it itself

@@ -9,8 +9,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from djload import headroom, metrics, servers, swarm
-from djload.scenario import ROOT, ScenarioError, load_file, parse_cpus
+from djload import ROOT, headroom, metrics, servers, swarm
+from djload.cpus import parse_cpus
+from djload.scenario import ScenarioError, load_file
 from tests.conftest import ScenarioFactory
 from tests.helpers import djload, run_one
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from djload.scenario import ROOT, ScenarioError, load, load_file, site_endpoints
+from djload import ROOT
+from djload.scenario import ScenarioError, load, load_file
 from tests.conftest import ScenarioFactory
 from tests.helpers import BROKEN
 
@@ -24,10 +25,6 @@ def test_talk_scenarios_load() -> None:
     assert (wsgi.sleep, wsgi.swarm.users, wsgi.swarm.requests_per_user) == (2.0, 10, 1)
     assert wsgi.expected["total_time_s"] == 20.035
     assert scenarios["wsgi-sync-computation"].endpoint.url_path == "/sync/computation/?times=10"
-
-
-def test_site_endpoints_come_from_the_site() -> None:
-    assert {"/async/non-blocking/", "/sync/blocking/", "/health/"} <= set(site_endpoints())
 
 
 def test_defaults(scenario_file: ScenarioFactory) -> None:

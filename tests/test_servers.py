@@ -12,13 +12,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from djload import processes, servers
-from djload.scenario import ROOT, Server, load_file
-from djload.servers import SITE_DIR
+from djload import ROOT, modes, processes, servers
+from djload.scenario import Scenario, Server, load_file
+from djload.sites import BUNDLED
 from tests.conftest import ScenarioFactory
 
 
-@pytest.mark.parametrize("mode", sorted(servers.MODES))
+@pytest.mark.parametrize("mode", sorted(modes.MODES))
 def test_each_mode_boots_answers_and_stops(mode: str, scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     scenario = load_file(scenario_file(server={"mode": mode, "threads": 2}, sleep=0.05))
     with servers.serve(scenario, tmp_path) as server:
@@ -37,12 +37,12 @@ def test_each_mode_boots_answers_and_stops(mode: str, scenario_file: ScenarioFac
 
 def test_command_lines_are_the_slides() -> None:
     talk = load_file(ROOT / "scenarios" / "talk" / "asgi-async.yaml")
-    argv = servers.command(talk.server, 8000, Path("access.log"))
+    argv = servers.command(talk, 8000, Path("access.log"))
     assert argv[1:4] == ["-m", "gunicorn", "django_adjango.asgi:application"]
     assert argv[argv.index("--worker-class") + 1] == "uvicorn_worker.UvicornWorker"
     assert "--no-control-socket" in argv
     wsgi = load_file(ROOT / "scenarios" / "talk" / "wsgi-sync.yaml")
-    argv = servers.command(wsgi.server, 8000, Path("access.log"))
+    argv = servers.command(wsgi, 8000, Path("access.log"))
     assert argv[3] == "django_adjango.wsgi" and "--worker-class" not in argv
 
 
@@ -52,12 +52,17 @@ def _group_gone(pids: list[int]) -> bool:
 
 def _broken_site(tmp_path: Path, file: str, old: str, new: str) -> Path:
     site = tmp_path / "site"
-    shutil.copytree(SITE_DIR, site, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(BUNDLED.folder, site, ignore=shutil.ignore_patterns("__pycache__"))
     path = site / "django_adjango" / file
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new))
     return site
+
+
+def _served_from(scenario: Scenario, folder: Path) -> Scenario:
+    """The scenario with the bundled site's project in another folder."""
+    return dataclasses.replace(scenario, site=dataclasses.replace(BUNDLED, folder=folder))
 
 
 @pytest.mark.parametrize("mode", ["wsgi", "asgi", "uvicorn"])
@@ -67,7 +72,7 @@ def test_import_error_in_the_site_fails_fast_with_its_traceback(
     site = _broken_site(tmp_path, "urls.py", "from django_adjango import views", "import no_such_module")
     scenario = load_file(scenario_file(server={"mode": mode}))
     started = time.monotonic()
-    with pytest.raises(servers.BootError) as caught, servers.serve(scenario, tmp_path, site_dir=site):
+    with pytest.raises(servers.BootError) as caught, servers.serve(_served_from(scenario, site), tmp_path):
         pass
     # Django imports urls.py on the first request: the probe gets a 500, at once, not at the deadline.
     assert time.monotonic() - started < servers.READY_TIMEOUT_S / 2
@@ -78,7 +83,7 @@ def test_import_error_in_the_site_fails_fast_with_its_traceback(
 def test_import_error_in_settings_stops_the_server(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     site = _broken_site(tmp_path, "settings.py", "import secrets", "import secrets, no_such_settings_module")
     scenario = load_file(scenario_file(server={"mode": "wsgi"}))
-    with pytest.raises(servers.BootError) as caught, servers.serve(scenario, tmp_path, site_dir=site):
+    with pytest.raises(servers.BootError) as caught, servers.serve(_served_from(scenario, site), tmp_path):
         pass
     message = str(caught.value)
     assert "before answering" in message or "within" in message
@@ -105,7 +110,7 @@ def test_port_taken_by_another_server_after_the_check(scenario_file: ScenarioFac
         port = int(running.base_url.rsplit(":", 1)[1])
         other = tmp_path / "other"
         other.mkdir()
-        server = servers.command(scenario.server, port, other / "access.log")
+        server = servers.command(scenario, port, other / "access.log")
         process = processes.start(server, other / "server.log", ROOT, servers.environment(scenario))
         try:
             with pytest.raises(servers.BootError) as caught:
@@ -134,7 +139,7 @@ def test_readiness_never_reached_hits_the_deadline(scenario_file: ScenarioFactor
     started = time.monotonic()
     with (
         pytest.raises(servers.BootError) as caught,
-        servers.serve(scenario, tmp_path, site_dir=site, ready_timeout_s=2),
+        servers.serve(_served_from(scenario, site), tmp_path, ready_timeout_s=2),
     ):
         pass
     assert 2 <= time.monotonic() - started < 10
@@ -159,15 +164,16 @@ def test_boot_failure_leaves_nothing_running(
         return wait_ready(server, timeout_s)
 
     monkeypatch.setattr(servers, "wait_ready", note_the_group)
-    with pytest.raises(servers.BootError), servers.serve(scenario, tmp_path, site_dir=site, ready_timeout_s=1):
+    with pytest.raises(servers.BootError), servers.serve(_served_from(scenario, site), tmp_path, ready_timeout_s=1):
         pass
     assert _group_gone(seen)
 
 
 BROKEN_MODE = """
+import dataclasses
 import sys
-from djload import cli, servers
-servers.MODES["wsgi"] = servers.Mode("broken", "django_adjango.wsgi", "no.such.Worker")
+from djload import cli, modes
+modes.MODES["wsgi"] = dataclasses.replace(modes.MODES["wsgi"], launcher=modes.gunicorn("no.such.Worker"))
 sys.exit(cli.main(sys.argv[1:]))
 """
 

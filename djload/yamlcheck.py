@@ -1,0 +1,192 @@
+"""A YAML loader that remembers the line of every key and item, and a checker that collects problems.
+
+Every problem in a file is reported, one line each, as ``file:line: field: what is wrong`` (with a
+did-you-mean where a close name exists), so a person can fix them all in one go.
+"""
+
+import difflib
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ScenarioError(Exception):
+    """One or more problems in scenario files; ``problems`` holds one line for each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Map(dict[str, Any]):
+    """A YAML mapping that remembers the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class Seq(list[Any]):
+    """A YAML list that remembers the line of each item (1-based)."""
+
+    item_lines: list[int]
+
+
+def new_map(line: int) -> Map:
+    mapping = Map()
+    mapping.line, mapping.key_lines = line, {}
+    return mapping
+
+
+class _Loader(yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str]] = []  # (line, key): YAML itself lets the last one win
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Map:
+    loader.flatten_mapping(node)
+    mapping = new_map(node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            loader.duplicates.append((key_node.start_mark.line + 1, str(key)))
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Seq:
+    sequence = Seq(loader.construct_object(item, deep=True) for item in node.value)
+    sequence.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return sequence
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+
+
+def read(path: Path) -> Map:
+    """The file's top-level mapping, every key with its line; ScenarioError for anything else."""
+    source = str(path)
+    try:
+        loader = _Loader(path.read_text(encoding="utf-8"))
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except OSError as exc:
+        raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{source}: not UTF-8 text (byte {exc.start + 1})"]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
+        raise ScenarioError([f"{source}:{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"{source}:1: invalid YAML: {' '.join(str(exc).split())}"]) from None
+    if not isinstance(data, Map):
+        raise ScenarioError([f"{source}:1: the file must hold a mapping of scenario fields"])
+    if loader.duplicates:
+        # YAML itself lets the last one win, silently.
+        raise ScenarioError([f"{source}:{line}: {key}: given twice in one mapping" for line, key in loader.duplicates])
+    return data
+
+
+def type_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", dict: "a mapping", bool: "true or false"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return names.get(kinds[0], kinds[0].__name__)
+
+
+Check = Callable[[Any], str | None]  # a value → what is wrong with it, or None
+
+
+class Checker:
+    """Collects problems while reading one file's mappings."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def problem(self, line: int, where: str, text: str) -> None:
+        self.problems.append(f"{self.source}:{line}: {where}: {text}")
+
+    def mapping(self, value: Any, line: int, where: str) -> Map | None:
+        if isinstance(value, Map):
+            return value
+        self.problem(line, where, f"must be a mapping, got {value!r}")
+        return None
+
+    def section(self, data: Map, key: str, fields: str) -> Map | None:
+        if key not in data:
+            self.problem(data.line, key, f"missing; it must be a mapping with {fields}")
+            return None
+        return self.mapping(data[key], data.key_lines[key], key)
+
+    def known_keys(self, mapping: Map, allowed: Iterable[str], prefix: str) -> None:
+        allowed = list(allowed)
+        for key in mapping:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+            self.problem(mapping.key_lines[key], f"{prefix}{key}", f"unknown key; {hint}")
+
+    def get(
+        self,
+        mapping: Map,
+        key: str,
+        kind: type,
+        prefix: str = "",
+        *,
+        default: Any = ...,
+        check: Check | None = None,
+    ) -> Any:
+        where = prefix + key
+        if key not in mapping:
+            if default is ...:
+                self.problem(mapping.line, where, f"missing; it must be {type_name(kind)}")
+            return None if default is ... else default
+        value = mapping[key]
+        line = mapping.key_lines[key]
+        # YAML reads 2 as an int; a float field takes it, but no field takes a bool as a number.
+        accepted = (int, float) if kind is float else (kind,)
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, accepted):
+            self.problem(line, where, f"must be {type_name(kind)}, got {value!r}")
+            return None
+        if kind is float:
+            value = float(mapping[key])
+            if not math.isfinite(value):
+                self.problem(line, where, f"must be a finite number, got {mapping[key]!r}")
+                return None
+        message = check(value) if check else None
+        if message:
+            self.problem(line, where, message)
+            return None
+        return value
+
+
+def at_least(low: float) -> Check:
+    return lambda value: None if value >= low else f"must be at least {low:g}, got {value!r}"
+
+
+def between(low: float, high: float) -> Check:
+    return lambda value: None if low <= value <= high else f"must be from {low:g} to {high:g}, got {value!r}"
+
+
+def positive(high: float) -> Check:
+    return lambda value: None if 0 < value <= high else f"must be greater than 0 and at most {high:g}, got {value!r}"
+
+
+def one_of(choices: list[str]) -> Check:
+    def check(value: Any) -> str | None:
+        if value in choices:
+            return None
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(choices)
+        return f"unknown value {value!r}; {hint}"
+
+    return check
