@@ -1,12 +1,18 @@
-"""docker-compose.yml and the Dockerfile, checked without a container engine: `docker-compose config`
-must accept the file, and every service's command must be one djload accepts, for the scenarios it names."""
+"""docker-compose.yml and the Dockerfile: first checked without a container engine (`docker-compose config`
+must accept the file, and every service's command must be one djload accepts, for the scenarios it names),
+then run for real on a Docker engine: `docker compose up` on a clean copy reproduces the talk."""
 
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from djload import ROOT, cli
@@ -66,5 +72,107 @@ def test_the_image_is_built_from_the_projects_own_files() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     sources = [word for line in dockerfile.splitlines() if line.startswith("COPY") for word in line.split()[1:-1]]
     assert sources and all((ROOT / source).exists() for source in sources)
-    assert "pip install -e ." in dockerfile
+    assert "pip install --no-deps -e ." in dockerfile
     assert not list(ROOT.glob("requirements*.txt"))  # pyproject.toml is the one dependency list
+    # The dependencies are installed from pyproject.toml alone, before any of djload's files is copied:
+    # editing the code, the site or a scenario does not invalidate that layer.
+    steps = [line.split()[0] for line in dockerfile.splitlines() if line[:1].isupper()]
+    copies = [line.split()[1:-1] for line in dockerfile.splitlines() if line.startswith("COPY")]
+    assert copies[0] == ["pyproject.toml"] and steps[steps.index("COPY") + 1] == "RUN"
+    assert "pip install -r" in dockerfile.split("COPY README.md")[0]
+
+
+# --- The real thing: `docker compose up` on a real Docker engine -------------------------------------------
+
+COMPOSE_TIMEOUT_S = 900  # a fresh machine builds the image (pip installs every dependency) before the run
+SLEEP_ROW_TOLERANCE = 0.05  # the talk's sleep rows are physics (N × sleep, or one sleep): a few percent
+# A user id that is not root's, when the tests run as root: the results must belong to whoever runs compose.
+NON_ROOT_IDS = (4242, 4242)
+
+
+def compose_command() -> list[str] | None:
+    """`docker compose` (v2) where the plugin is there, else `docker-compose` (1.29); None if neither is."""
+    try:
+        if subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30).returncode == 0:
+            return ["docker", "compose"]
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        pass
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+@pytest.fixture(scope="module")
+def engine() -> list[str]:
+    """A Docker engine that answers (started if need be) and the base image; skipped only where no engine can be."""
+    compose = compose_command()
+    if compose is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed (scripts/setup installs it as root)")
+    started = subprocess.run([ROOT / "scripts" / "docker-engine"], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        pytest.skip(f"no Docker engine: {started.stderr.strip()}")
+    base = subprocess.run([ROOT / "scripts" / "base-image"], capture_output=True, text=True, timeout=900)
+    assert base.returncode == 0, base.stderr  # an engine but no base image is a failure, not a skip
+    return compose
+
+
+@pytest.fixture
+def clean_copy(tmp_path: Path) -> Path:
+    """The repository's committed files alone: no results/, .venv or caches of this checkout in the build."""
+    if not (ROOT / ".git").exists():
+        pytest.skip(f"{ROOT} is not a git checkout: no clean copy to build from")
+    copy = tmp_path / "djload"
+    copy.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True, timeout=60)
+    subprocess.run(["tar", "-x", "-C", str(copy)], input=archive.stdout, check=True, timeout=60)
+    return copy
+
+
+def talk_sleep_rows() -> dict[str, dict[str, float]]:
+    """The talk's numbers for its sleep rows (scenarios/talk/*.yaml `expected:` where the view sleeps)."""
+    rows = {}
+    for path in sorted((ROOT / "scenarios" / "talk").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        if data.get("sleep"):
+            rows[data["name"]] = data["expected"]
+    return rows
+
+
+def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> None:
+    ids = NON_ROOT_IDS if os.getuid() == 0 else (os.getuid(), os.getgid())
+    results = clean_copy / "results"
+    results.mkdir()
+    os.chown(results, *ids)
+    project = f"djloadtest{os.getpid()}{uuid.uuid4().hex[:6]}"
+    # An image tag of its own, so that a compose run elsewhere on the machine never swaps it under this one;
+    # kept afterwards as djload-test-cache, whose layers make the next build start from the dependencies.
+    image = f"djload-test-{project}"
+    env = {key: value for key, value in os.environ.items() if key not in ("WORKERS", "COMPOSE_FILE")}
+    env |= {"COMPOSE_PROJECT_NAME": project, "DJLOAD_IMAGE": image, "UID": str(ids[0]), "GID": str(ids[1])}
+
+    def compose(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*engine, *args], cwd=clean_copy, env=env, capture_output=True, text=True,
+                              timeout=timeout)  # fmt: skip
+
+    try:
+        up = compose("up", "--build", "--exit-code-from", "master", timeout=COMPOSE_TIMEOUT_S)
+        assert up.returncode == 0, (up.stdout + up.stderr)[-4000:]
+    finally:
+        down = compose("down", "-v", "--remove-orphans")
+        subprocess.run(["docker", "tag", image, "djload-test-cache"], capture_output=True, timeout=60)
+        subprocess.run(["docker", "rmi", image], capture_output=True, timeout=60)
+    assert down.returncode == 0, down.stderr
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert left.stdout.strip() == "", "containers left behind"
+
+    (folder,) = [path for path in results.iterdir() if path.name.endswith("-talk")]
+    summary = folder / "summary.json"
+    assert (summary.stat().st_uid, summary.stat().st_gid) == ids  # the invoking user's, not root's
+    rows = {row["scenario"]: row for row in json.loads(summary.read_text())}
+    assert all(row["status"] == "completed" for row in rows.values()), {n: r["problem"] for n, r in rows.items()}
+    talk = talk_sleep_rows()
+    assert set(talk) <= set(rows) and len(talk) == 4
+    for name, expected in talk.items():
+        row = rows[name]
+        assert (row["completed_requests"], row["total_errors"]) == (expected["completed_requests"], 0), name
+        for key in ("total_time_s", "mean_latency_ms"):
+            assert row[key] == pytest.approx(expected[key], rel=SLEEP_ROW_TOLERANCE), (name, key)
