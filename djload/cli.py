@@ -60,7 +60,7 @@ def _target(text: str) -> tuple[str, str]:
     mode, _, url = text.partition("=")
     if mode not in MODES or not url:
         modes = ", ".join(sorted(MODES))
-        raise argparse.ArgumentTypeError(f"expected MODE=URL with MODE one of {modes}, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected MODE=URL with MODE one of {modes}, got {servers.masked(text)!r}")
     return mode, url.rstrip("/")
 
 
@@ -312,7 +312,7 @@ class BootAhead:
 
 
 def _write_command_lines(out_dir: Path, server: RunningServer | None, host: str, locust_argv: list[str]) -> None:
-    server_line = " ".join(server.argv) if server else f"already running at {host}"
+    server_line = " ".join(server.argv) if server else f"already running at {servers.masked(host)}"
     (out_dir / "command-lines.txt").write_text(f"server: {server_line}\nlocust: {' '.join(locust_argv)}\n")
 
 
@@ -324,7 +324,8 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, entry: dict[str, Any], 
     else:
         master = swarm.local_master() if scenario.swarm.processes > 1 else None
     started = ahead.take_swarm(out_dir) if ahead and server and not where.master_bind else None
-    entry["locust_command"] = started.argv if started else swarm.command(scenario, host, out_dir, master)
+    argv = started.argv if started else swarm.command(scenario, host, out_dir, master)
+    entry["locust_command"] = [servers.masked(arg) for arg in argv]  # a --host password is not for the record
     entry["metadata"].update(server_command=entry.get("server_command"), locust_command=entry["locust_command"])
     _write_command_lines(out_dir, server, host, entry["locust_command"])
     try:
@@ -352,7 +353,8 @@ def run_scenario(
     timeout_s, path = scenario.swarm.timeout_s, scenario.endpoint.url_path
     with headroom.Monitor() as monitor:
         if target:
-            entry.update(target=target, server_command=None, boot_s=servers.wait_for_site(target, where.allow_remote))
+            entry.update(target=servers.masked(target), server_command=None)
+            entry["boot_s"] = servers.wait_for_site(target, where.allow_remote)
             entry["warmup_requests"] = servers.warm_up(target, path, warmup, timeout_s)
             result = _swarm(scenario, target, out_dir, entry, where, None, monitor)
             monitor.stop()

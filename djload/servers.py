@@ -4,8 +4,10 @@ Each mode's command line comes from its row in the table of modes (modes.py). Th
 own process group so that stopping it stops gunicorn's master and every worker it forked.
 """
 
+import base64
 import ipaddress
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -50,22 +52,47 @@ def _is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
+# The userinfo's password in scheme://user:password@host/... (the last "@" before the path ends it).
+_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:\s]*):[^/?#\s]*@")
+
+
+def masked(text: str) -> str:
+    """text as djload may print or store it: the password of every URL in it (http://user:pass@host/) becomes ***."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
+def request(url: str) -> urllib.request.Request:
+    """A GET of url; its user and password, if it has them, go in a basic Authorization header as
+    Locust sends them (urllib would take user:pass@host for a host name)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return urllib.request.Request(url)
+    credentials = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+    authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return urllib.request.Request(bare, headers={"Authorization": authorization})
+
+
 def check_target(url: str, allow_remote: bool = False) -> str:
     """The one gate before djload sends load to or binds a server on url; returns url unchanged.
 
     Only loopback addresses (127.0.0.0/8, ::1, localhost) pass unless allow_remote is given: a load
     tester must not hit someone else's site by accident. Nothing is sent and nothing is resolved.
     """
-    parts = urllib.parse.urlsplit(url)
+    shown = masked(url)  # every message below: a URL's password is never echoed
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # an unbalanced [ or ] around an IPv6 address
+        raise TargetError(f"{shown}: not an http:// or https:// URL with a host") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetError(f"{url}: not an http:// or https:// URL with a host")
+        raise TargetError(f"{shown}: not an http:// or https:// URL with a host")
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:
-        raise TargetError(f"{url}: the port must be a number from 0 to 65535") from None
+        raise TargetError(f"{shown}: the port must be a number from 0 to 65535") from None
     if not allow_remote and not _is_loopback(parts.hostname):
         raise TargetError(
-            f"{url}: {parts.hostname} is not a loopback address; djload sends load only to 127.0.0.1 "
+            f"{shown}: {parts.hostname} is not a loopback address; djload sends load only to 127.0.0.1 "
             "unless --allow-remote is given"
         )
     return url
@@ -197,16 +224,16 @@ def wait_for_site(
     started = time.monotonic()
     while True:
         try:
-            with NO_PROXY.open(ready_url, timeout=1) as response:
+            with NO_PROXY.open(request(ready_url), timeout=1) as response:
                 if response.status == 200:
                     return time.monotonic() - started
         except urllib.error.HTTPError as exc:
             exc.close()
-            raise BootError(f"{ready_url} answered HTTP {exc.code}") from None
+            raise BootError(f"{masked(ready_url)} answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() - started > timeout_s:
-            raise BootError(f"{ready_url} did not answer within {timeout_s:g} s")
+            raise BootError(f"{masked(ready_url)} did not answer within {timeout_s:g} s")
         time.sleep(0.1)
 
 
@@ -254,6 +281,6 @@ def serve(
 def warm_up(base_url: str, path: str, count: int, timeout_s: float) -> int:
     """Send count requests one after another before the measured run (imports, caches, first connections)."""
     for _ in range(count):
-        with NO_PROXY.open(base_url + path, timeout=timeout_s) as response:
+        with NO_PROXY.open(request(base_url + path), timeout=timeout_s) as response:
             response.read()
     return count

@@ -5,6 +5,7 @@ The refusals are checked without sending anything: no server is started for them
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -143,3 +144,75 @@ def test_every_command_refuses_a_remote_address(
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.splitlines()) == 1 and "--allow-remote" in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://user:s3cret@example.com:8000/", "http://user:***@example.com:8000/"),
+        ("https://user:p@ss:w0rd@example.com", "https://user:***@example.com"),  # the last @ ends the userinfo
+        ("http://:s3cret@example.com/x?a=b@c", "http://:***@example.com/x?a=b@c"),
+        ("http://user@example.com/", "http://user@example.com/"),  # no password: nothing to hide
+        ("http://127.0.0.1:8000/a:b@c", "http://127.0.0.1:8000/a:b@c"),  # an @ in the path is no userinfo
+    ],
+)
+def test_a_password_in_a_url_is_masked(url: str, shown: str) -> None:
+    assert servers.masked(url) == shown
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "{scenario}", "--target", "asgi=http://user:s3cret@example.com:8000"),
+        ("run", "{scenario}", "--target", "asgi=http://user:s3cret@127.0.0.1:99999"),
+        ("run", "{scenario}", "--target", "asgy=http://user:s3cret@127.0.0.1:8000"),
+        ("ui", "{scenario}", "--target", "asgi=http://user:s3cret@192.0.2.1:8000"),
+    ],
+)
+def test_a_refused_target_never_shows_its_password(
+    args: tuple[str, ...], scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = scenario_file()
+    with new_results() as made:
+        done = subprocess.run(
+            [sys.executable, "-m", "djload.cli", *(a.format(scenario=scenario) for a in args)],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+        assert made() == []
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "user:***@" in done.stderr, done.stderr
+    assert "s3cret" not in done.stderr + done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios"]
+
+
+def test_a_target_with_credentials_is_measured_and_its_password_kept_out_of_the_results(
+    scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    """The user and password reach the site (as Locust sends them); no line djload prints or writes shows it."""
+    scenario = scenario_file()
+    port = servers.free_port()
+    with new_results(), (tmp_path / "site.log").open("wb") as log:
+        site = subprocess.Popen([sys.executable, "-m", "djload.cli", "serve", str(scenario), "--port", str(port)],
+                                stdout=log, stderr=log)  # fmt: skip
+        try:
+            out = tmp_path / "out"
+            done = subprocess.run(
+                [sys.executable, "-m", "djload.cli", "run", str(scenario), "--out", str(out),
+                 "--target", f"asgi=http://user:s3cret@127.0.0.1:{port}"],
+                capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            )  # fmt: skip
+        finally:
+            site.send_signal(signal.SIGINT)
+            site.wait(timeout=30)
+    assert done.returncode == 0, done.stderr + done.stdout
+    (result,) = json.loads((out / "summary.json").read_text())
+    assert (result["completed_requests"], result["total_errors"]) == (10, 0)
+    assert result["target"] == f"http://user:***@127.0.0.1:{port}"
+    assert "s3cret" not in done.stderr + done.stdout
+    written = [path for path in out.rglob("*") if path.is_file() and "s3cret" in path.read_text(errors="replace")]
+    assert written == []
+
+
+def test_every_url_in_a_line_is_masked() -> None:
+    line = "asgi=http://a:one@127.0.0.1:1 --host https://b:two@127.0.0.1:2/x"
+    assert servers.masked(line) == "asgi=http://a:***@127.0.0.1:1 --host https://b:***@127.0.0.1:2/x"
