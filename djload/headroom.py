@@ -1,7 +1,7 @@
 """How hard the load generator and the server worked while a run lasted.
 
 A thread samples, every INTERVAL_S, each watched process tree (the locust processes; gunicorn's
-master and workers, found with psutil): the CPU time of each whole process, and the time its threads
+master and workers, found from /proc): the CPU time of each whole process, and the time its threads
 spent runnable but waiting for a CPU. A generator that was running or waiting to run nearly all the time
 had no headroom: what the run measured may be the generator's own limit, not the server's. Run-queue
 waiting counts because on a shared machine a generator starved of its CPU is as much the bottleneck as
@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 INTERVAL_S = 0.1
+# How often the trees' members are looked up again. Finding a process's children means reading the stat
+# file of every process on the machine (about 2 ms here); done at every sample for two trees it cost djload's
+# own process 5% of a CPU during a run, taken from the server's or locust's CPU. Members are known processes
+# in between: one that exits is seen gone at once, one that starts is found within SCAN_S.
+SCAN_S = 0.5
 SATURATED = 0.9  # busy more than 90% of its CPUs: the generator is the bottleneck
 _TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
@@ -74,6 +77,20 @@ def process_times(pid: int) -> ProcessTimes | None:
     return ProcessTimes(cpu_s, reaped_s, ppid)
 
 
+def children_map() -> dict[int, list[int]]:
+    """Each process's children, from one pass over /proc."""
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int(Path(entry.path, "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
+
+
 def _run_queue_waits_s(pid: int) -> dict[int, float] | None:
     """Seconds each live thread of the process waited runnable for a CPU (/proc/<pid>/task/*/schedstat)."""
     waits: dict[int, float] = {}
@@ -95,6 +112,7 @@ class _Tree:
     """
 
     root: int
+    members: list[int] = field(default_factory=list)  # the root and its descendants, as last looked up
     cpu_s: dict[int, float] = field(default_factory=dict)  # pid → its CPU time at the last sample
     reaped_s: dict[int, float] = field(default_factory=dict)  # pid → its children's reaped time, last sample
     reaped_first_s: dict[int, float] = field(default_factory=dict)  # pid → the same when first seen
@@ -103,15 +121,16 @@ class _Tree:
     waits_s: dict[tuple[int, int], float] = field(default_factory=dict)  # (pid, tid) → run-queue wait
     samples: list[tuple[float, float, float]] = field(default_factory=list)  # (time, cpu s, cpu + wait s)
 
-    def sample(self) -> None:
+    def sample(self, kids: dict[int, list[int]] | None = None, *, rescan: bool = True) -> None:
+        """Read the members' counters; with rescan, look the members up first (in kids, or in a new children_map)."""
         now = time.time()
-        try:
-            root = psutil.Process(self.root)
-            pids = [root.pid, *(child.pid for child in root.children(recursive=True))]
-        except psutil.Error:
-            pids = []
+        if rescan:
+            kids = children_map() if kids is None else kids
+            self.members = [self.root]
+            for pid in self.members:  # grows while it is walked: breadth first down the tree
+                self.members.extend(kids.get(pid, ()))
         seen = set()
-        for pid in pids:
+        for pid in self.members:
             times = process_times(pid)
             if times is None:
                 continue
@@ -168,6 +187,7 @@ class Monitor:
         self.trees: dict[str, _Tree] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._next_scan = 0.0
         self._thread = threading.Thread(target=self._loop, name="djload-headroom", daemon=True)
 
     def watch(self, role: str, pid: int) -> None:
@@ -191,8 +211,11 @@ class Monitor:
     def _loop(self) -> None:
         while not self._stop.wait(INTERVAL_S):
             with self._lock:
+                kids = None
+                if time.monotonic() >= self._next_scan:
+                    kids, self._next_scan = children_map(), time.monotonic() + SCAN_S
                 for tree in self.trees.values():
-                    tree.sample()
+                    tree.sample(kids, rescan=kids is not None)
 
     def __enter__(self) -> "Monitor":
         self._thread.start()
@@ -209,8 +232,9 @@ class Monitor:
         if self._thread.is_alive():
             self._thread.join()
         with self._lock:
+            kids = children_map()
             for tree in self.trees.values():
-                tree.sample()
+                tree.sample(kids)
 
 
 def usage(

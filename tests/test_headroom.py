@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -120,3 +121,18 @@ def test_advice_for_a_repeated_row_names_its_runs_cpus() -> None:
     row = {"scenario": "s", "generator_busy_percent": 95.0, "generator_bound": True, "runs": runs}
     text = headroom.advice(row)
     assert "generator_bound (in 2 of 3 runs)" in text and "busy 95.0% of 1 CPU(s)" in text
+
+
+@pytest.mark.parametrize("child", ["seen-child"], indirect=True)
+def test_the_monitor_finds_a_child_started_after_the_watch(child: subprocess.Popen[str]) -> None:
+    # Members are looked up every SCAN_S, not at every sample: a new child is found within that, and its
+    # CPU is the tree's from then on.
+    with headroom.Monitor() as monitor:
+        monitor.watch("server", child.pid)
+        tree = monitor.trees["server"]
+        assert tree.members == [child.pid]
+        _tell(child, "started")
+        time.sleep(headroom.SCAN_S + 3 * headroom.INTERVAL_S)
+        assert len(tree.members) == 2
+        _tell(child, "done")
+    assert 0.18 <= _used(tree) <= 0.60  # the burn, and the child interpreter's own start-up
