@@ -13,8 +13,9 @@ adds its own options and says how its users send; the plugin gives it:
   "scheduled" wall-clock time (an open model's send schedule) is measured from that time, so that the
   time it waited before being sent counts. While the run lasts a record is a plain tuple; Record
   objects are made at the end, so that the generator spends its time on requests, not bookkeeping;
-- the start barrier `all_spawned` (set when every user is spawned) and the run's end when every user
-  has stopped: headless, locust quits; in the web UI the run stops and the UI stays;
+- the start barrier `all_spawned` (set when every user is spawned; users wait at it with
+  `wait_for_start`) and the run's end when every user has stopped: headless, locust quits; in the web
+  UI the run stops and the UI stays;
 - distributed runs (a master and workers, local or in other containers): the master releases the
   barrier on every worker at once (Locust forwards spawning_complete to the workers); each worker
   sends its records to the master when its own users are done, and the master ends the run when
@@ -109,6 +110,19 @@ def start(environment: Environment, **_: Any) -> None:
 @events.spawning_complete.add_listener
 def release(user_count: int, **_: Any) -> None:
     all_spawned.set()
+
+
+def wait_for_start() -> None:
+    """A user's wait at the start barrier, until every user is spawned.
+
+    Setting the barrier switches into each waiting user in turn from one callback of gevent's hub, and
+    each runs until its first request blocks: nothing else runs meanwhile, no socket is read and no
+    heartbeat is sent. With thousands of users per process that took seconds, long enough for a master
+    to count its workers missing and stop the run with no request recorded. Yielding once after the wait
+    lets the hub resume the users in batches and poll its sockets between them (every few milliseconds).
+    """
+    all_spawned.wait()
+    gevent.sleep(0)
 
 
 @events.test_stop.add_listener

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from djload.limits import DEFAULT_BACKLOG
 from djload.sites import Site
 
 
@@ -34,6 +35,8 @@ class Launch:
     host: str
     port: int
     access_log: Path
+    # Connections that may wait to be accepted: the swarm's all at once (limits.listen_backlog).
+    backlog: int = DEFAULT_BACKLOG
 
 
 # (launch, the application path of the mode's interface) → argv
@@ -53,6 +56,7 @@ def gunicorn(worker_class: str | None = None, *, threads: bool = False) -> Launc
             "--chdir", str(launch.site.folder),
             "--bind", _bind(launch.host, launch.port),
             "--workers", str(launch.workers),
+            "--backlog", str(launch.backlog),
             "--access-logfile", str(launch.access_log),
             "--error-logfile", "-",
             # gunicorn 27 opens ~/.gunicorn/gunicorn.ctl by default, which concurrent servers would share.
@@ -74,6 +78,7 @@ def uvicorn(launch: Launch, app: str) -> list[str]:
         "--app-dir", str(launch.site.folder),
         "--host", launch.host, "--port", str(launch.port),
         "--workers", str(launch.workers),
+        "--backlog", str(launch.backlog),
     ]  # fmt: skip
 
 

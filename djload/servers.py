@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from djload import ROOT, processes
+from djload import ROOT, limits, processes
 from djload.modes import MODES, Launch
 from djload.scenario import Scenario
 from djload.sites import BUNDLED, Site
@@ -104,9 +104,14 @@ def check_bind(host: str, port: int, allow_remote: bool = False) -> None:
 
 
 def command(scenario: Scenario, port: int, access_log: Path, host: str = HOST) -> list[str]:
-    """The server's command line, as its mode's row in the table builds it."""
+    """The server's command line, as its mode's row in the table builds it.
+
+    Its listen backlog holds every user of the swarm connecting at once: past the backlog the kernel
+    drops connections, and the clients retry them seconds later or see them reset.
+    """
     server = scenario.server
-    launch = Launch(scenario.site, server.workers, server.threads, host, port, access_log)
+    backlog = limits.listen_backlog(scenario.swarm.users)
+    launch = Launch(scenario.site, server.workers, server.threads, host, port, access_log, backlog)
     return MODES[server.mode].command(launch)
 
 

@@ -18,7 +18,7 @@ from locust import FastHttpUser, HttpUser, events
 from locust.env import Environment
 from locust.exception import StopUser
 
-from djload.locust_plugin import all_spawned, url_path
+from djload.locust_plugin import url_path, wait_for_start
 
 
 @events.init_command_line_parser.add_listener
@@ -35,7 +35,7 @@ def make_requests(user: HttpUser | FastHttpUser) -> None:
     get = user.client.get
     # HttpUser takes the timeout per request, FastHttpUser when its client is made (see below).
     kwargs = {"timeout": options.request_timeout} if isinstance(user, HttpUser) else {}
-    all_spawned.wait()
+    wait_for_start()
     if options.duration:
         deadline = time.monotonic() + options.duration
         while time.monotonic() < deadline:
