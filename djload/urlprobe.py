@@ -1,0 +1,108 @@
+"""Runs inside a user's Django project, never in djload's own process: ``python -m djload.urlprobe OUT PATH...``.
+
+djload/project.py starts it with the project's folder as the working directory (so the project's packages
+import as they do under its server) and DJANGO_SETTINGS_MODULE set. It sets Django up, resolves each PATH
+with Django's own URL resolver, lists the project's URL patterns, and writes what it found as JSON to
+OUT: a file, because the project's code may print to stdout while it imports. It imports nothing else
+from djload: what runs in the project's process is this file alone.
+"""
+
+import inspect
+import json
+import sys
+import traceback
+from typing import Any
+
+
+def _last_line(exc: BaseException) -> str:
+    """What a person reads first in a traceback: its last line (``ModuleNotFoundError: No module named 'x'``)."""
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+def _is_async(view: Any) -> bool:
+    """Whether Django runs the view as a coroutine, as its request handler decides it."""
+    from asgiref.sync import iscoroutinefunction
+
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        try:
+            return bool(view_class.view_is_async)
+        except Exception:  # a class mixing sync and async handlers: Django refuses it when it is called
+            pass
+    return bool(iscoroutinefunction(view) or inspect.iscoroutinefunction(view))
+
+
+def _view_name(view: Any) -> str:
+    view = getattr(view, "view_class", view)
+    return f"{getattr(view, '__module__', '?')}.{getattr(view, '__qualname__', repr(view))}"
+
+
+def _routes(patterns: Any, prefix: str = "", namespace: str = "") -> list[dict[str, Any]]:
+    """Every URL pattern, includes walked, as a path a person would write ("/items/<int:pk>/")."""
+    from django.urls import URLPattern, URLResolver
+    from django.urls.resolvers import RegexPattern, RoutePattern
+
+    found: list[dict[str, Any]] = []
+    for entry in patterns:
+        pattern = entry.pattern
+        text = str(pattern)
+        if isinstance(pattern, RegexPattern):
+            text = text.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+            parameters = pattern.regex.groups > 0 or any(char in text for char in "()[]*+?{}|\\.")
+        elif isinstance(pattern, RoutePattern):
+            parameters = bool(pattern.converters)
+        else:  # a locale prefix: the active language's code
+            parameters = False
+        if isinstance(entry, URLResolver):
+            inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
+            for route in _routes(entry.url_patterns, prefix + text, inner):
+                route["parameters"] = route["parameters"] or parameters
+                found.append(route)
+        elif isinstance(entry, URLPattern):
+            found.append(
+                {
+                    "route": "/" + prefix + text,
+                    "parameters": parameters,
+                    "view": _view_name(entry.callback),
+                    "async": _is_async(entry.callback),
+                    "namespace": namespace,
+                    "name": entry.name or "",
+                }
+            )
+    return found
+
+
+def probe(paths: list[str]) -> dict[str, Any]:
+    try:
+        import django
+
+        django.setup()
+        from django.urls import Resolver404, get_resolver, resolve
+
+        resolver = get_resolver()
+        routes = _routes(resolver.url_patterns)
+    except (Exception, SystemExit) as exc:
+        return {"error": _last_line(exc)}
+    resolved: dict[str, Any] = {}
+    for path in paths:
+        try:
+            match = resolve(path.split("?", 1)[0])
+        except Resolver404:
+            resolved[path] = None
+        except Exception as exc:  # a broken include found only now
+            return {"error": _last_line(exc)}
+        else:
+            resolved[path] = {"view": _view_name(match.func), "async": _is_async(match.func)}
+    return {"routes": routes, "resolved": resolved}
+
+
+def main(argv: list[str]) -> int:
+    out, *paths = argv
+    result = probe(paths)
+    with open(out, "w", encoding="utf-8") as file:
+        json.dump(result, file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,10 @@
+from django.urls import path
+from store import views
+
+urlpatterns = [
+    path("", views.index),
+    path("items/", views.items),
+    path("items/async/", views.items_async),
+    path("items/<int:pk>/", views.item),
+    path("orders/", views.orders),
+]
