@@ -27,6 +27,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
+from djload.metrics import deviation
 from djload.modes import MODES, Concurrency
 from djload.sites import BUNDLED, Site, View
 
@@ -112,12 +113,6 @@ def total_given_spread(requests_per_worker: list[int], slots_per_worker: int | N
     return max(done for _, done in simulate(busiest, 1, sleep_s, slots_per_worker))
 
 
-def _deviation(measured: Any, ideal_value: float) -> float | None:
-    if not isinstance(measured, int | float) or ideal_value <= 0:
-        return None
-    return (measured - ideal_value) / ideal_value
-
-
 def compare(result: dict[str, Any]) -> dict[str, Any]:
     """The ideal beside a summary entry: ideal numbers, deviations and the > 10 % flag (None: no model)."""
     path = str(result.get("endpoint", "")).split("?")[0]
@@ -139,8 +134,8 @@ def compare(result: dict[str, Any]) -> dict[str, Any]:
             "deviates_from_ideal": None,
             "ideal_total_time_given_spread_s": None,
         }
-    total = _deviation(result.get("total_time_s"), model.total_time_s)
-    mean = _deviation(result.get("mean_latency_ms"), model.mean_latency_ms)
+    total = deviation(result.get("total_time_s"), model.total_time_s)
+    mean = deviation(result.get("mean_latency_ms"), model.mean_latency_ms)
     deviations = [d for d in (total, mean) if d is not None]
     spread = result.get("requests_per_worker") or []
     per_worker = None if model.slots is None else max(1, model.slots // int(result.get("workers") or 1))

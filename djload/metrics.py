@@ -29,6 +29,16 @@ def total_time_s(records: Sequence[Record]) -> float:
     return max(r.end for r in records) - min(r.start for r in records)
 
 
+def deviation(measured: object, reference: object) -> float | None:
+    """(measured - reference) / reference: how far a number is from another, as a fraction; None when either
+    is not a number or the reference is 0. The one rule behind every percent djload prints."""
+    if isinstance(measured, bool) or not isinstance(measured, int | float):
+        return None
+    if isinstance(reference, bool) or not isinstance(reference, int | float) or not reference:
+        return None
+    return (measured - reference) / reference
+
+
 def span(records: Sequence[Record]) -> tuple[float, float]:
     """The run's window in epoch seconds: first request sent, last response received."""
     return min(r.start for r in records), max(r.end for r in records)
@@ -54,13 +64,6 @@ def summarize(records: Sequence[Record]) -> dict[str, float | int | None]:
     result["min_ms"] = latencies[0] if latencies else None
     result["max_ms"] = latencies[-1] if latencies else None
     return result
-
-
-def queue_ms(record: Record) -> float | None:
-    """Send → view start: connecting, waiting for a free worker/thread/loop, Django's own work before the
-    view. Both ends are time.time() on this machine, so they compare; a few microseconds below zero is
-    clock granularity, not time travel."""
-    return None if record.view_start is None else (record.view_start - record.start) * 1000
 
 
 def peak_overlap(intervals: Sequence[tuple[float, float]]) -> int:

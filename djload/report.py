@@ -1,4 +1,4 @@
-"""Summaries → the slide table as text, and a run's report: report.md and a self-contained report.html.
+"""A run's report: report.md and a self-contained report.html, from its summary rows and raw records.
 
 The pictures are drawn by djload.figures (matplotlib, Agg backend).
 """
@@ -6,75 +6,18 @@ The pictures are drawn by djload.figures (matplotlib, Agg backend).
 import base64
 import html
 import itertools
-import json
 import math
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from djload import figures, headroom, ideal, metrics, records, serverlog
+from djload import figures, ideal, metrics, records, serverlog, summary
 from djload.modes import MODES
 from djload.records import Record
 from djload.sites import BUNDLED, Work
-
-SLIDE_COLUMNS = (
-    ("completed_requests", "completed", "{:.0f}"),
-    ("total_errors", "errors", "{:.0f}"),
-    ("total_time_s", "total time", "{:.3f} s"),
-    ("mean_latency_ms", "mean latency", "{:.1f} ms"),
-    ("effective_rps", "RPS", "{:.2f}"),
-)
-# Trust columns: the server's cost per request and how busy the load generator was.
-HEADROOM_COLUMNS = (
-    ("server_cpu_ms_per_request", "server CPU/req", "{:.3f} ms"),
-    ("generator_busy_percent", "generator", "{:.0f}% busy"),
-)
-
-# The slide numbers that physics fixes; the others (counts, a rounded RPS) are compared by eye.
-COMPARED = ("total_time_s", "mean_latency_ms")
-
-
-def _cell(value: Any, fmt: str) -> str:
-    return "-" if value is None else fmt.format(value)
-
-
-def _deviation(measured: Any, expected: Any) -> str:
-    if measured is None or not expected:
-        return ""
-    return f" ({(measured - expected) / expected * 100:+.1f}%)"
-
-
-def table(results: list[dict[str, Any]]) -> str:
-    """The slide's five numbers per scenario; the talk's own numbers on the line below when known.
-
-    Measured total time and mean latency show how far they are from the talk's, in percent.
-    """
-    columns = SLIDE_COLUMNS + HEADROOM_COLUMNS
-    header = ["scenario", "server", "endpoint", "status"] + [title for _, title, _ in columns]
-    rows = [header]
-    for result in results:
-        expected = result.get("expected") or {}
-        rows.append(
-            [result["scenario"], result["server_mode"], result["endpoint"], result["status"]]
-            + [
-                _cell(result.get(key), fmt)
-                + (_deviation(result.get(key), expected.get(key)) if key in COMPARED else "")
-                for key, _, fmt in columns
-            ]
-        )
-        if result.get("generator_bound"):
-            rows[-1][-1] += " GENERATOR-BOUND"
-        if expected:
-            rows.append(["", "", "", "talk"] + [_cell(expected.get(key), fmt) for key, _, fmt in SLIDE_COLUMNS])
-            rows[-1] += [""] * (len(header) - len(rows[-1]))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
-
+from djload.summary import SLIDE_METRICS, SUMMARY_JSON, Row, SummaryError, cell, percent
 
 # ---- report.md and report.html -------------------------------------------------------------------------
 # Both are rendered from one list of sections, so they always say the same thing. Pictures are PNG
@@ -107,95 +50,78 @@ class Section:
 
 @dataclass
 class Run:
-    """One scenario's summary entry with its raw records, as the report needs them."""
+    """One scenario's summary row with its raw records, as the report needs them."""
 
-    entry: dict[str, Any]
+    row: Row
     records: list[Record]
 
 
-def _fmt(value: Any, fmt: str) -> str:
-    return "-" if value is None else fmt.format(value)
-
-
-def _pct(measured: Any, reference: Any) -> str:
-    if not isinstance(measured, int | float) or not reference:
-        return "-"
-    return f"{(measured - reference) / reference * 100:+.1f}%"
-
-
-def enrich(entry: dict[str, Any], recs: list[Record], scenario_dir: Path) -> dict[str, Any]:
-    """The entry plus the derived numbers (ideal, queue/service split, log analysis) it lacks, computed by
+def enrich(row: Row, recs: list[Record], scenario_dir: Path) -> Row:
+    """The row plus the derived numbers (ideal, queue/service split, log analysis) it lacks, computed by
     the same functions `djload run` uses, so that the report of an older run says the same."""
-    derived: dict[str, Any] = {}
-    if recs and "requests_per_worker" not in entry:
-        derived.update(metrics.view_split(recs))
-    if "log_peak_in_view" not in entry:
-        derived.update(serverlog.read(scenario_dir / "server.log").as_summary())
-    result = {**derived, **entry}
-    result.update(ideal.compare(result))  # pure and cheap: always the current model
-    return result
+    if recs and row.measured.requests_per_worker is None:
+        row.measured.update(metrics.view_split(recs))
+    if row.measured.log_peak_in_view is None:
+        row.measured.update(serverlog.read(scenario_dir / "server.log").as_summary())
+    row.ideal.update(ideal.compare(row.to_json()))  # pure and cheap: always the current model
+    return row
 
 
-def load_run(folder: Path) -> list[Run]:
-    summary_path = folder / "summary.json"
-    try:
-        entries = json.loads(summary_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{summary_path}: cannot read the run's summary: {exc}") from None
-    if not isinstance(entries, list):
-        raise ReportError(f"{summary_path}: expected a list of scenario results")
-    runs = []
-    for entry in entries:
-        scenario_dir = _representative_dir(folder / str(entry.get("scenario", "")), entry)
-        csv_path = scenario_dir / "requests.csv"
-        recs = records.read(csv_path) if csv_path.is_file() else []
-        runs.append(Run(enrich(entry, recs, scenario_dir), recs))
-    return runs
-
-
-def _representative_dir(scenario_dir: Path, entry: dict[str, Any]) -> Path:
-    """Where the requests to draw are: the scenario's folder, or with --repeat the run-N folder of the run
-    whose RPS is nearest the median (the summary's numbers are the medians)."""
-    repeats = [run for run in entry.get("runs") or [] if isinstance(run.get("effective_rps"), int | float)]
-    if not repeats or not isinstance(entry.get("effective_rps"), int | float):
-        return scenario_dir
-    nearest = min(repeats, key=lambda run: abs(run["effective_rps"] - entry["effective_rps"]))
-    return scenario_dir / f"run-{nearest.get('run', 1)}"
-
-
-class ReportError(Exception):
+class ReportError(SummaryError):
     """The folder holds no readable run."""
 
 
-def _server_label(entry: dict[str, Any]) -> str:
-    mode, workers, threads = entry.get("server_mode", "?"), entry.get("workers", 1), entry.get("threads", 1)
+def load_run(folder: Path) -> list[Run]:
+    summary_path = folder / SUMMARY_JSON
+    if not summary_path.is_file():
+        raise ReportError(f"{summary_path}: no run's summary here: give a folder written by djload run or djload ui")
+    runs = []
+    for row in summary.read(summary_path):
+        scenario_dir = _representative_dir(folder, row)
+        csv_path = scenario_dir / "requests.csv"
+        recs = records.read(csv_path) if csv_path.is_file() else []
+        runs.append(Run(enrich(row, recs, scenario_dir), recs))
+    return runs
+
+
+def _representative_dir(folder: Path, row: Row) -> Path:
+    """Where the requests to draw are: the scenario's folder, or with --repeat the run-N folder of the run
+    whose RPS is nearest the median (the summary's numbers are the medians). A web UI's run-N folder holds
+    one run's files itself."""
+    scenario_dir = folder / row.name
+    if not scenario_dir.is_dir() and (folder / "requests.csv").is_file():
+        return folder
+    typical = row.typical_run()
+    return scenario_dir / f"run-{typical.run or 1}" if typical else scenario_dir
+
+
+def _server_label(row: Row) -> str:
+    mode, workers, threads = row.asked.server_mode or "?", row.asked.workers, row.asked.threads
     label = f"{mode} ×{workers}" if workers and workers != 1 else str(mode)
-    row = MODES.get(str(mode))
-    return label + (f" ({threads} threads)" if row and row.uses_threads else "")
+    mode_row = MODES.get(str(mode))
+    return label + (f" ({threads} threads)" if mode_row and mode_row.uses_threads else "")
 
 
-TALK_CELL = (("total_time_s", "{:.3f} s"), ("mean_latency_ms", "{:.1f} ms"), ("effective_rps", "{:g}"))
+# The talk's numbers shown beside the measured ones: those its slide gives for every scenario.
+TALK_METRICS = tuple(m for m in SLIDE_METRICS if m.key in ("total_time_s", "mean_latency_ms", "effective_rps"))
 
 
 def slide_table(runs: list[Run]) -> Table:
-    headers = ["scenario", "server", "endpoint", "status", "completed", "errors", "total time", "mean latency", "RPS"]
+    headers = ["scenario", "server", "endpoint", "status"] + [metric.column for metric in SLIDE_METRICS]
     headers += ["talk: total / mean / RPS", "ideal: total / mean", "vs ideal: total / mean", "deviates > 10%"]
     rows = []
     for run in runs:
-        e, talk = run.entry, run.entry.get("expected") or {}
-        talk_cell = "-"
-        if talk:
-            talk_cell = " / ".join(_fmt(talk.get(key), fmt) for key, fmt in TALK_CELL)
-        has_ideal = e.get("ideal_total_time_s") is not None
+        row, talk, model = run.row, run.row.asked.expected, run.row.ideal
+        talk_cell = " / ".join(metric.cell(talk.get(metric.key)) for metric in TALK_METRICS) if talk else "-"
+        has_ideal = model.ideal_total_time_s is not None
         rows.append([
-            e["scenario"], _server_label(e), e.get("endpoint", ""), e.get("status", ""),
-            _fmt(e.get("completed_requests"), "{:.0f}"), _fmt(e.get("total_errors"), "{:.0f}"),
-            _fmt(e.get("total_time_s"), "{:.3f} s"), _fmt(e.get("mean_latency_ms"), "{:.1f} ms"),
-            _fmt(e.get("effective_rps"), "{:.2f}"), talk_cell,
-            f"{e['ideal_total_time_s']:.3f} s / {e['ideal_mean_latency_ms']:.1f} ms" if has_ideal else "-",
-            f"{_pct(e.get('total_time_s'), e.get('ideal_total_time_s'))} / "
-            f"{_pct(e.get('mean_latency_ms'), e.get('ideal_mean_latency_ms'))}" if has_ideal else "-",
-            {True: "YES", False: "no"}.get(e.get("deviates_from_ideal"), "-"),  # type: ignore[arg-type]
+            row.name, _server_label(row), row.asked.endpoint, row.status.status,
+            *(metric.cell(row.value(metric.key)) for metric in SLIDE_METRICS), talk_cell,
+            f"{cell(model.ideal_total_time_s, '{:.3f} s')} / {cell(model.ideal_mean_latency_ms, '{:.1f} ms')}"
+            if has_ideal else "-",
+            f"{percent(row.measured.total_time_s, model.ideal_total_time_s)} / "
+            f"{percent(row.measured.mean_latency_ms, model.ideal_mean_latency_ms)}" if has_ideal else "-",
+            {True: "YES", False: "no", None: "-"}[model.deviates_from_ideal],
         ])  # fmt: skip
     return Table(headers, rows)
 
@@ -205,16 +131,16 @@ def time_table(runs: list[Run]) -> Table:
     headers += ["requests per worker", "peak in view (headers / log)", "ideal: at once", "ideal total for this spread"]
     rows = []
     for run in runs:
-        e = run.entry
-        slots = e.get("ideal_slots")
+        m, model = run.row.measured, run.row.ideal
+        slots = model.ideal_slots
         rows.append([
-            e["scenario"], _fmt(e.get("mean_queue_ms"), "{:.1f} ms"), _fmt(e.get("p90_queue_ms"), "{:.1f} ms"),
-            _fmt(e.get("mean_service_ms"), "{:.1f} ms"),
-            f"{_fmt(e.get('view_threads'), '{}')} / {_fmt(e.get('log_distinct_threads'), '{}')}",
-            "+".join(map(str, e.get("requests_per_worker") or [])) or "-",
-            f"{_fmt(e.get('peak_in_view'), '{}')} / {_fmt(e.get('log_peak_in_view'), '{}')}",
-            ("all" if slots is None else str(slots)) if e.get("ideal_rule") else "-",
-            _fmt(e.get("ideal_total_time_given_spread_s"), "{:.3f} s") if (e.get("workers") or 1) > 1 else "-",
+            run.row.name, cell(m.mean_queue_ms, "{:.1f} ms"), cell(m.p90_queue_ms, "{:.1f} ms"),
+            cell(m.mean_service_ms, "{:.1f} ms"),
+            f"{cell(m.view_threads, '{}')} / {cell(m.log_distinct_threads, '{}')}",
+            "+".join(map(str, m.requests_per_worker or [])) or "-",
+            f"{cell(m.peak_in_view, '{}')} / {cell(m.log_peak_in_view, '{}')}",
+            ("all" if slots is None else str(slots)) if model.ideal_rule else "-",
+            cell(model.ideal_total_time_given_spread_s, "{:.3f} s") if run.row.asked.workers > 1 else "-",
         ])  # fmt: skip
     return Table(headers, rows)
 
@@ -236,20 +162,20 @@ def sweep_series(runs: list[Run]) -> list[figures.Series]:
     (some series has at least three points)."""
     groups: dict[str, list[tuple[int, float, float, float | None, float | None, bool]]] = {}
     for run in runs:
-        e = run.entry
-        times = _times(str(e.get("endpoint", "")))
-        if times is None or e.get("status") != "completed":
+        row = run.row
+        times = _times(row.asked.endpoint)
+        if times is None or not row.completed:
             continue
-        site_view = BUNDLED.view(str(e["endpoint"]))  # a computation view: _times found it
+        site_view = BUNDLED.view(row.asked.endpoint)  # a computation view: _times found it
         view = "async view" if site_view and site_view.is_async else "sync view"
-        label = f"{_server_label(e)} · {view}"
+        label = f"{_server_label(row)} · {view}"
         point = (
             times,
-            float(e.get("effective_rps") or 0.0),
-            float(e.get("mean_latency_ms") or 0.0),
-            e.get("mean_service_ms"),
-            e.get("server_cpu_ms_per_request"),
-            bool(e.get("generator_bound")),
+            float(row.measured.effective_rps or 0.0),
+            float(row.measured.mean_latency_ms or 0.0),
+            row.measured.mean_service_ms,
+            row.headroom.server_cpu_ms_per_request,
+            row.headroom.generator_bound,
         )
         groups.setdefault(label, []).append(point)
     series = []
@@ -304,9 +230,9 @@ def sweep_table(series: list[figures.Series]) -> Table:
                 row.append("-")
                 continue
             i = s.times.index(t)
-            cell = f"{s.rps[i]:.1f}{' (generator-bound)' if s.generator_bound[i] else ''} / "
-            cell += f"{s.mean_latency_ms[i]:.1f} ms / {_fmt(s.service_ms[i], '{:.2f} ms')} / "
-            row.append(cell + _fmt(s.server_cpu_ms[i], "{:.2f} ms"))
+            text = f"{s.rps[i]:.1f}{' (generator-bound)' if s.generator_bound[i] else ''} / "
+            text += f"{s.mean_latency_ms[i]:.1f} ms / {cell(s.service_ms[i], '{:.2f} ms')} / "
+            row.append(text + cell(s.server_cpu_ms[i], "{:.2f} ms"))
         rows.append(row)
     return Table(headers, rows)
 
@@ -335,7 +261,7 @@ def slide_answers(series: list[figures.Series]) -> list[Block]:
     common = sorted(set(wsgi.times) & set(asgi_async.times))
     low, high = common[0], common[-1]
     others = [s for s in series if s is not wsgi and high in s.times]
-    versus = "; ".join(f"{s.label} {_at(s, high):.1f} ({_pct(_at(wsgi, high), _at(s, high))})" for s in others)
+    versus = "; ".join(f"{s.label} {_at(s, high):.1f} ({percent(_at(wsgi, high), _at(s, high))})" for s in others)
     first = (
         f"“WSGI blocking CPU-bound: single-threaded → better performance?” At times={high:,}, where the loop "
         f"dominates, the WSGI sync worker makes {_at(wsgi, high):.1f} RPS; {versus} (WSGI's lead in brackets)."
@@ -343,8 +269,8 @@ def slide_answers(series: list[figures.Series]) -> list[Block]:
     second = (
         f"“ASGI: event-loop overhead → lower performance?” At times={low:,}, where the loop is negligible, "
         f"the ASGI async view makes {_at(asgi_async, low):.1f} RPS against WSGI's {_at(wsgi, low):.1f} "
-        f"({_pct(_at(asgi_async, low), _at(wsgi, low))}); at times={high:,} {_at(asgi_async, high):.1f} "
-        f"against {_at(wsgi, high):.1f} ({_pct(_at(asgi_async, high), _at(wsgi, high))})."
+        f"({percent(_at(asgi_async, low), _at(wsgi, low))}); at times={high:,} {_at(asgi_async, high):.1f} "
+        f"against {_at(wsgi, high):.1f} ({percent(_at(asgi_async, high), _at(wsgi, high))})."
     )
     cpu_asgi, cpu_wsgi = _cpu_at(asgi_async, low), _cpu_at(wsgi, low)
     if cpu_asgi is not None and cpu_wsgi is not None:
@@ -359,8 +285,8 @@ def slide_answers(series: list[figures.Series]) -> list[Block]:
 
 
 def sections(folder: Path, runs: list[Run]) -> list[Section]:
-    entries = [run.entry for run in runs]
-    statuses = ", ".join(f"{n} {s}" for s, n in sorted(Counter(e.get("status") for e in entries).items()))
+    rows = [run.row for run in runs]
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(Counter(row.status.status for row in rows).items()))
     out = [
         Section(
             "Run",
@@ -388,11 +314,13 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
     with_records = [run for run in runs if run.records]
     if with_records:
         rps = figures.rps_bars(
-            [e["scenario"] for e in entries],
-            [float(e.get("effective_rps") or 0.0) for e in entries],
+            [row.name for row in rows],
+            [float(row.measured.effective_rps or 0.0) for row in rows],
             [
-                (e.get("expected_requests") or 0) / e["ideal_total_time_s"] if e.get("ideal_total_time_s") else None
-                for e in entries
+                (row.asked.expected_requests or 0) / row.ideal.ideal_total_time_s
+                if row.ideal.ideal_total_time_s
+                else None
+                for row in rows
             ],
         )
         out.append(Section("Throughput", [Picture("rps.png", "effective RPS per scenario", rps)]))
@@ -413,20 +341,20 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         # Timelines of the same endpoint share their time axis, so a serialised run is visibly longer.
         x_max: dict[str, float] = {}
         for run in with_records:
-            key = str(run.entry.get("endpoint"))
-            x_max[key] = max(x_max.get(key, 0.0), run.entry.get("total_time_s") or 0.0)
+            key = run.row.asked.endpoint
+            x_max[key] = max(x_max.get(key, 0.0), run.row.measured.total_time_s or 0.0)
         pictures: list[Block] = [
             "One bar per request, in send order: orange = queued before the view started, blue = inside the "
             "view, grey = the response's way back. The dashed line is the ideal total time. Under one WSGI "
             "worker the blue parts form a staircase: one request at a time."
         ]
         for run in with_records:
-            e = run.entry
-            title = f"{e['scenario']}\n{_server_label(e)} {e.get('endpoint', '')}"
+            row = run.row
+            title = f"{row.name}\n{_server_label(row)} {row.asked.endpoint}"
             png = figures.timeline(
-                run.records, title, figures.nice_max(x_max[str(e.get("endpoint"))]), e.get("ideal_total_time_s")
+                run.records, title, figures.nice_max(x_max[row.asked.endpoint]), row.ideal.ideal_total_time_s
             )
-            pictures.append(Picture(f"timeline-{e['scenario']}.png", f"timeline of {e['scenario']}", png))
+            pictures.append(Picture(f"timeline-{row.name}.png", f"timeline of {row.name}", png))
         out.append(Section("Each request: timeline and latency CDF", pictures))
     out.append(Section("Metadata", metadata_blocks(runs)))
     return out
@@ -435,7 +363,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
 def metadata_blocks(runs: list[Run]) -> list[Block]:
     if not runs:
         return ["no scenarios"]
-    meta = runs[0].entry.get("metadata") or {}
+    meta = runs[0].row.facts.machine
     versions = meta.get("versions") or {}
     rows = [[key, str(meta.get(key, "-"))] for key in ("python", "platform", "cpu_model", "cpu_count", "git_revision")]
     rows += [[f"version of {package}", str(version)] for package, version in versions.items()]
@@ -443,11 +371,11 @@ def metadata_blocks(runs: list[Run]) -> list[Block]:
         ["scenario", "started", "boot", "server command", "locust command"],
         [
             [
-                str(run.entry.get("scenario")),
-                str(run.entry.get("started_at", "-")),
-                _fmt(run.entry.get("boot_s"), "{:.2f} s"),
-                " ".join(run.entry.get("server_command") or []) or "-",
-                " ".join(run.entry.get("locust_command") or []) or "-",
+                run.row.name,
+                run.row.facts.started_at or "-",
+                cell(run.row.facts.boot_s, "{:.2f} s"),
+                " ".join(run.row.facts.server_command or []) or "-",
+                " ".join(run.row.facts.locust_command or []) or "-",
             ]
             for run in runs
         ],
@@ -542,25 +470,3 @@ def write(folder: Path, title: str | None = None) -> Path:
     _write(folder / REPORT_MD, render_markdown(title, parts).encode())
     _write(folder / REPORT_HTML, render_html(title, parts).encode())
     return folder / REPORT_HTML
-
-
-def warnings(results: list[dict[str, Any]]) -> list[str]:
-    """Lines printed under the table: the spread of repeated runs, and every reason to doubt a number."""
-    lines: list[str] = []
-    for result in results:
-        spreads = result.get("spread") or {}
-        if spreads:
-            lines.append(f"\n{result['scenario']}: {result.get('repeat')} runs, median (min … max, rel std dev):")
-            for key, s in spreads.items():
-                lines.append(
-                    f"  {key:<26} {s['median']:>12.3f}  ({s['min']:.3f} … {s['max']:.3f}, {s['rel_std_dev']:.1%})"
-                )
-        for key in result.get("unstable") or []:
-            lines.append(
-                f"WARNING: {result['scenario']}: {key} varies by {spreads[key]['rel_std_dev']:.1%} between runs "
-                "(rel std dev > 10%): the result may be unstable; rerun with more --repeat, a longer run, "
-                "warm-up requests or pinned CPUs (--server-cpus/--generator-cpus), on a quieter machine."
-            )
-        if result.get("generator_bound"):
-            lines.append("WARNING: " + headroom.advice(result))
-    return lines

@@ -194,11 +194,6 @@ class RunFolder:
                 continue  # taken meanwhile by another run
         raise ResultsError(f"{base}: no free results folder name for {stamp}-{label}")
 
-    def scenario_dir(self, name: str) -> Path:
-        path = self.path / name
-        path.mkdir()
-        return path
-
     def finish(self, interrupted: bool = False) -> Path:
         """Rename to the final name; an interrupted run's own-named folder says so in its name."""
         final = self.final
@@ -225,3 +220,9 @@ def write_json(path: Path, data: Any) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_command_lines(out_dir: Path, server_argv: list[str] | None, host: str, locust_argv: list[str]) -> None:
+    """command-lines.txt: the exact commands of a run, to repeat it by hand (headless runs and the web UI)."""
+    server_line = " ".join(server_argv) if server_argv else f"already running at {host}"
+    (out_dir / "command-lines.txt").write_text(f"server: {server_line}\nlocust: {' '.join(locust_argv)}\n")

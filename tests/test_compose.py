@@ -60,7 +60,7 @@ def test_each_service_runs_a_djload_command_that_fits() -> None:
     for scenario in load(master.paths):
         site = re.match(r"http://([\w-]+):", targets[scenario.server.mode])
         assert site and modes[site.group(1)] == scenario.server.mode, scenario.name
-    assert cli._where(master).master_bind is not None
+    assert cli._sites(master).master_bind is not None
 
     worker = djload_args(services["worker"])
     assert (worker.command, str(worker.master)) == ("worker", f"master:{master.external_workers.port}")

@@ -10,6 +10,7 @@ import yaml
 
 from djload import figures, records, report
 from djload.records import Record
+from djload.summary import Row
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import djload
 
@@ -122,7 +123,7 @@ def test_sweep_is_recognised_from_computation_endpoints() -> None:
             "scenario": f"{mode}-{times}", "server_mode": mode, "workers": 1, "threads": 1, "status": "completed",
             "endpoint": f"{path}?times={times}", "effective_rps": rps, "mean_latency_ms": 10.0,
         }  # fmt: skip
-        return report.Run(entry, [Record(0.0, 1.0, 200, 1)])
+        return report.Run(Row.from_json(entry, "test"), [Record(0.0, 1.0, 200, 1)])
 
     runs = [run("wsgi", "/sync/computation/", t, 100.0) for t in (10, 100, 1000)]
     runs += [run("asgi", "/async/computation/", t, 50.0) for t in (10, 100, 1000)]

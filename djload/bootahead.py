@@ -1,0 +1,96 @@
+"""Boot ahead: the next run started while the current swarm is idle, so that it need not wait for a boot."""
+
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from djload import headroom, processes, servers, swarm
+from djload.scenario import Scenario
+from djload.servers import RunningServer
+
+
+def preload_report() -> None:
+    """Import the report's modules (matplotlib: most of a second), needed only at the end of a run."""
+    import djload.report  # noqa: F401 - imported for its side effect: the import itself
+
+
+class BootAhead:
+    """The next run, started while the current swarm is idle so that it need not wait for a boot: its
+    server, then its locust (waiting for a go file); and the stopping of the last server, left to finish.
+    With nothing else to do, it imports the report's matplotlib meanwhile.
+
+    Idle means the server and locust together used less than IDLE_CPUS over the last samples: the
+    requests are waiting (a sleeping view), not computing. While a run keeps the CPUs busy nothing is
+    started beside it, so a boot never steals CPU from a measurement; the next run then boots after.
+    """
+
+    IDLE_CPUS = 0.2
+
+    def __init__(self, swarm_ahead: bool = True) -> None:
+        self.swarm_ahead = swarm_ahead  # False when locust's workers are started elsewhere
+        self.next: tuple[Scenario, Callable[[], Path]] | None = None
+        self.out_dir: Path | None = None  # the next run's folder, once its server is started
+        self.server: RunningServer | None = None
+        self.swarm: swarm.Started | None = None
+        self.stopping: list[subprocess.Popen[bytes]] = []
+        self.preloading: threading.Thread | None = None
+
+    def stop_later(self, process: subprocess.Popen[bytes]) -> None:
+        """Ask a finished run's server to stop and let the next run start meanwhile; tick() reaps it."""
+        processes.interrupt(process)
+        self.stopping.append(process)
+
+    def plan(self, following: tuple[Scenario, Callable[[], Path]] | None) -> None:
+        """The run after the current one (its scenario, and the maker of its folder); None: nothing ahead."""
+        self.next = following
+
+    def tick(self, monitor: headroom.Monitor) -> None:
+        """Called while the current swarm runs: reap stopped servers, then do one idle-time job at a time."""
+        for process in [p for p in self.stopping if p.poll() is not None]:
+            processes.stop(process)  # the group's last members, and the registry
+            self.stopping.remove(process)
+        if self.server and not self._ready(self.server):
+            return  # still booting: nothing else beside it
+        busy = monitor.recent_cpus()
+        if busy is None or busy >= self.IDLE_CPUS:
+            return
+        if self.next and not self.server:
+            scenario, out_dir = self.next
+            self.out_dir = out_dir()
+            self.server = servers.start(scenario, self.out_dir)
+        elif self.next and self.server and self.out_dir and not self.swarm and self._swarm_ahead(self.next[0]):
+            self.swarm = swarm.start_ahead(self.next[0], self.server.base_url, self.out_dir)
+        elif not self.preloading:
+            self.preloading = threading.Thread(target=preload_report, name="djload-preload-report", daemon=True)
+            self.preloading.start()
+
+    def _swarm_ahead(self, scenario: Scenario) -> bool:
+        return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None
+
+    @staticmethod
+    def _ready(server: RunningServer) -> bool:
+        try:
+            return servers.poll_ready(server)
+        except servers.BootError:
+            return True  # the next run's own wait for readiness says what went wrong
+
+    def take(self, out_dir: Path) -> RunningServer | None:
+        """The server started ahead for out_dir, if there is one; the caller stops it."""
+        server, self.server = self.server, None
+        if server and self.out_dir == out_dir:
+            return server
+        if server:
+            processes.stop(server.process)
+        return None
+
+    def take_swarm(self, out_dir: Path) -> swarm.Started | None:
+        """The locust started ahead for out_dir, if there is one; swarm.run lets it go and stops it."""
+        waiting, self.swarm = self.swarm, None
+        ours = self.out_dir == out_dir
+        self.out_dir = None
+        if waiting and ours:
+            return waiting
+        if waiting:
+            processes.stop(waiting.process)
+        return None

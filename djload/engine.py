@@ -1,0 +1,275 @@
+"""Running a plan of scenarios: boot, warm up, swarm, measure, judge; repeat; write the summary as it goes.
+
+Each scenario's row (djload.summary) is filled in place while its run goes on, so that an interruption
+keeps what is known; summary.json is rewritten after every scenario, so that even a killed run leaves
+a whole summary of what it did. The results folder is finished (renamed) whatever happens.
+"""
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from djload import cpus, headroom, ideal, metrics, processes, progress, serverlog, servers, summary, swarm
+from djload.bootahead import BootAhead
+from djload.processes import Interrupted
+from djload.records import Record
+from djload.results import RunFolder, machine_metadata, now_iso, write_command_lines
+from djload.scenario import Placement, Scenario, ScenarioError
+from djload.servers import RunningServer
+from djload.summary import Row
+
+
+@dataclass(frozen=True)
+class Sites:
+    """Where a run's sites and locust workers are: booted here (the default), or already running."""
+
+    targets: dict[str, str] = field(default_factory=dict)  # server mode → URL of a site already serving it
+    master_bind: swarm.Address | None = None  # the master listens here for workers started elsewhere
+    allow_remote: bool = False
+
+    def check(self) -> "Sites":
+        """Every address checked before anything starts (servers.check_target is the one safety gate)."""
+        for url in self.targets.values():
+            servers.check_target(url, self.allow_remote)
+        if self.master_bind:
+            self.master_bind.check(self.allow_remote)
+        return self
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `djload run` was asked to do with its scenarios."""
+
+    scenarios: list[Scenario]
+    repeat: int = 1
+    warmup: int | None = None  # requests before each run; None: each scenario's swarm.warmup
+    sites: Sites = Sites()
+
+    def warmup_of(self, scenario: Scenario) -> int:
+        return scenario.swarm.warmup if self.warmup is None else self.warmup
+
+
+@dataclass
+class Outcome:
+    """The rows of a plan, the results folder's final path, and the signal that interrupted it, if one did."""
+
+    rows: list[Row]
+    folder: Path
+    interrupted: Interrupted | None = None
+
+
+def placement_metadata(placement: Placement) -> dict[str, object]:
+    usable = list(cpus.usable())
+    return {
+        "pinned": placement.pinned,
+        "server": list(placement.server or usable),
+        "generator": list(placement.generator or usable),
+    }
+
+
+def new_row(scenario: Scenario, started_at: str, machine: dict[str, object]) -> Row:
+    """A scenario's row before its run: what it asks, the machine's facts, and the status "interrupted"."""
+    facts = summary.Facts(started_at=started_at, cpu_placement=placement_metadata(scenario.cpus), machine=machine)
+    return Row(summary.Asked.of(scenario), facts)
+
+
+def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
+           monitor: headroom.Monitor, ahead: BootAhead | None = None) -> swarm.SwarmResult:  # fmt: skip
+    if sites.master_bind:
+        master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
+    else:
+        master = swarm.local_master() if scenario.swarm.processes > 1 else None
+    waiting = ahead.take_swarm(out_dir) if ahead and server and not sites.master_bind else None
+    argv = waiting.argv if waiting else swarm.command(scenario, host, out_dir, master)
+    row.facts.locust_command = [servers.masked(arg) for arg in argv]  # a --host password is not for the record
+    write_command_lines(out_dir, server.argv if server else None, servers.masked(host), row.facts.locust_command)
+    try:
+        return swarm.run(
+            scenario, host, out_dir,
+            server=server.process if server else None, allow_remote=sites.allow_remote, master=master,
+            monitor=monitor, while_running=(lambda: ahead.tick(monitor)) if ahead else None, started=waiting,
+        )  # fmt: skip
+    except Interrupted:
+        # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
+        row.measured.update(metrics.summarize(swarm.collect(out_dir)))
+        raise
+
+
+def run_scenario(
+    scenario: Scenario,
+    out_dir: Path,
+    row: Row,
+    sites: Sites = Sites(),
+    warmup: int = 0,
+    ahead: BootAhead | None = None,
+) -> None:
+    """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known."""
+    target = sites.targets.get(scenario.server.mode)
+    timeout_s, path = scenario.swarm.timeout_s, scenario.endpoint.url_path
+    with headroom.Monitor() as monitor:
+        if target:
+            row.facts.target = servers.masked(target)
+            row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
+            row.facts.warmup_requests = servers.warm_up(target, path, warmup, timeout_s)
+            result = _swarm(scenario, target, out_dir, row, sites, None, monitor)
+            monitor.stop()
+            summarize_run(row, scenario, result.records, None, monitor)
+            return
+        booted = ahead.take(out_dir) if ahead else None
+        stop = ahead.stop_later if ahead else processes.stop
+        with servers.serve(scenario, out_dir, started=booted, stop=stop) as server:
+            monitor.watch("server", server.process.pid)
+            row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
+            row.facts.warmup_requests = servers.warm_up(server.base_url, path, warmup, timeout_s)
+            result = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
+            monitor.stop()
+            # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
+            summarize_run(row, scenario, result.records, server, monitor)
+
+
+def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: RunningServer | None,
+                  monitor: headroom.Monitor | None = None) -> None:  # fmt: skip
+    """The run's records → the row's measurement, ideal, headroom, and its status: completed, or failed and why."""
+    row.measured.update(metrics.summarize(records))
+    row.measured.update(metrics.view_split(records))
+    row.measured.update((serverlog.read(server.log) if server else serverlog.LogStats()).as_summary())
+    row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in records])
+    row.ideal.update(ideal.compare(row.to_json()))
+    if records and monitor:
+        start, end = metrics.span(records)
+        row.headroom.update(headroom.usage(monitor, start, end, len(records), len(scenario.cpus.generator) or None))
+    server_exit = server.process.poll() if server else None
+    death = ""
+    if server and server_exit is not None:
+        death = f"server {processes.describe_exit(server_exit)} during the run"
+    recorded, failed = row.measured.completed_requests or 0, row.measured.total_errors or 0
+    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
+    if server and death:
+        row.status.problem += f"\n{processes.tail(server.log)}"
+
+
+def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
+    """--workers N: the same scenarios, each swarmed by N locust processes."""
+    too_few = [s for s in scenarios if s.swarm.users < processes]
+    if too_few:
+        raise ScenarioError(
+            [f"{s.source}: swarm.users is {s.swarm.users}, fewer than --workers {processes}" for s in too_few]
+        )
+    return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
+
+
+def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup: int, ahead: BootAhead | None) -> None:
+    """One run into row; what went wrong is the row's status, never an exception (but an interruption)."""
+    try:
+        run_scenario(scenario, out_dir, row, sites, warmup, ahead)
+    except servers.BootError as exc:
+        row.status = summary.Status("boot_failed", str(exc))
+    except swarm.SwarmError as exc:
+        row.status = summary.Status("failed", str(exc))
+    except OSError as exc:  # a warm-up request failed
+        row.status = summary.Status("failed", f"warm-up request failed: {exc}")
+
+
+def aggregate(row: Row, runs: list[Row]) -> None:
+    """A --repeat: row gets the runs, the medians of their metrics and the spread."""
+    failed = [run for run in runs if not run.completed]
+    row.status = replace(failed[0].status) if failed else summary.Status("completed", "")
+    repeated = metrics.repeated([run.to_json() for run in runs])
+    medians = {key: value for key, value in repeated.items() if key not in ("spread", "unstable")}
+    for part in (row.measured, row.headroom):
+        part.update({key: value for key, value in medians.items() if key in part.field_names()})
+    row.repeated = summary.Repeat(
+        runs=runs,
+        spread=repeated["spread"],  # type: ignore[arg-type]
+        unstable=repeated["unstable"],  # type: ignore[arg-type]
+        repeat=len(runs),
+    )
+    # The row's counts are those of the run nearest the median RPS, so that they agree with it; errors of all.
+    typical = row.typical_run() or runs[0]
+    row.facts.update({key: getattr(typical.facts, key) for key in ("server_command", "locust_command", "boot_s")})
+    row.measured.completed_requests = typical.measured.completed_requests
+    row.measured.total_errors = sum(run.measured.total_errors or 0 for run in runs)
+    row.headroom.generator_bound = any(run.headroom.generator_bound for run in runs)
+    row.ideal.update(ideal.compare(row.to_json()))
+
+
+def _run_dir(folder: RunFolder, scenario: Scenario, n: int, repeat: int) -> Callable[[], Path]:
+    """The folder of run n of a scenario (its own folder, or run-N inside it for a --repeat), made on first use."""
+
+    def make() -> Path:
+        path = folder.path / scenario.name
+        if repeat > 1:
+            path = path / f"run-{n}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    return make
+
+
+def _write_report(folder: Path) -> None:
+    """The report goes inside the results folder before its final rename; a report that cannot be drawn
+    must not cost the run its results, so its failure is said and the run goes on to finish."""
+    try:
+        from djload import report  # matplotlib: imported when needed, or ahead while a swarm idles
+
+        report.write(folder)
+    except Exception as exc:  # noqa: BLE001 - any drawing failure; the measurements are already saved
+        print(f"djload: the report could not be written: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
+    """Every run of the plan in order, into folder, which is finished (renamed) whatever happens."""
+    machine = machine_metadata()
+    rows: list[Row] = []
+    interrupted: Interrupted | None = None
+    # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
+    numbers = range(1, plan.repeat + 1)
+    runs_in_order = [(s, _run_dir(folder, s, n, plan.repeat)) for s in plan.scenarios for n in numbers]
+    ahead, next_run = BootAhead(swarm_ahead=plan.sites.master_bind is None), 0
+    try:
+        with progress.tracker(len(plan.scenarios)) as tracker:
+            for scenario in plan.scenarios:
+                row = new_row(scenario, now_iso(), machine)
+                rows.append(row)
+                tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path}")
+                runs: list[Row] = []
+                for n in range(1, plan.repeat + 1):
+                    run = row
+                    if plan.repeat > 1:
+                        run = new_row(scenario, now_iso(), machine)
+                        run.run = n
+                    runs.append(run)
+                    out_dir = runs_in_order[next_run][1]
+                    following = runs_in_order[next_run + 1] if next_run + 1 < len(runs_in_order) else None
+                    boots_here = following and following[0].server.mode not in plan.sites.targets
+                    ahead.plan(following if boots_here else None)
+                    next_run += 1
+                    _run_once(scenario, out_dir(), run, plan.sites, plan.warmup_of(scenario), ahead)
+                    if plan.repeat > 1:
+                        rps = run.measured.effective_rps
+                        print(f"  run {n}/{plan.repeat}: {run.status.status}, {rps if rps is not None else '-'} RPS",
+                              file=sys.stderr)  # fmt: skip
+                if plan.repeat > 1:
+                    aggregate(row, runs)
+                if not row.completed:
+                    print(f"{scenario.name}: {row.status.status}: {row.status.problem}", file=sys.stderr)
+                # After each scenario, so that even a killed run leaves a whole summary of what it did.
+                summary.write(folder.path / summary.SUMMARY_JSON, rows)
+                tracker.done()
+    except Interrupted as exc:
+        interrupted = exc
+        if rows and rows[-1].status.status == "interrupted":
+            rows[-1].status.problem = f"interrupted by {exc}"
+        for scenario in plan.scenarios[len(rows) :]:
+            row = new_row(scenario, "", machine)
+            row.status.problem = f"not started: interrupted by {exc}"
+            rows.append(row)
+        print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)
+    finally:
+        with processes.shielded():
+            processes.stop_all()
+            summary.write(folder.path / summary.SUMMARY_JSON, rows)
+            _write_report(folder.path)
+            final = folder.finish(interrupted=interrupted is not None)
+    return Outcome(rows, final, interrupted)
