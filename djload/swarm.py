@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import ROOT, headroom, processes, records
+from djload import ROOT, headroom, processes, records, summary
 from djload.scenario import Scenario
 from djload.servers import HOST, NO_PROXY, check_bind, check_target, free_port, local_url
 
@@ -199,7 +199,7 @@ def ui_command(
         "--web-host", web_host,
         "--web-port", str(web_port),
         "--results-dir", str(results_dir),
-        "--expected", json.dumps(scenario.expected),
+        "--asked", json.dumps(summary.Asked.of(scenario).to_json()),
         "--allowed-hosts", ",".join([host, *other_hosts]),
     ]  # fmt: skip
 

@@ -3,13 +3,15 @@
 The tab shows the slide's five numbers for the current or last run, computed by djload.metrics from
 the swarm's own per-request records (the same numbers `djload run` prints), with the talk's numbers
 beside them when the scenario has them. Each finished run is saved under --results-dir as
-run-N/requests.csv and run-N/summary.json; the same two files can be downloaded from the UI.
+run-N/requests.csv and run-N/summary.json, a summary `djload report` reads like any run's; the same two
+files can be downloaded from the tab's links.
 """
 
 import io
 import json
 import os
 import sys
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,20 +22,35 @@ from flask import Response, jsonify, request
 from locust import events
 from locust.env import Environment
 
-from djload import metrics, records, results
+from djload import ideal, metrics, records, results, summary
 from djload.locust_plugin import recorded, url_path
+from djload.summary import SLIDE_METRICS, Row
 
 __all__ = ["FixedCountUser"]  # the swarm's user class, so that Locust finds it in this file
 
 TAB = "slide_metrics"
-SLIDE = (
-    ("completed_requests", "Completed requests", "{:.0f}"),
-    ("total_errors", "Total errors", "{:.0f}"),
-    ("total_time_s", "Total time", "{:.3f} s"),
-    ("mean_latency_ms", "Mean latency", "{:.1f} ms"),
-    ("effective_rps", "Effective RPS", "{:.2f}"),
-)
 DOWNLOADS = (("slide-metrics/summary.json", "slide metrics (JSON)"), ("slide-metrics/requests.csv", "records (CSV)"))
+# The Slide metrics tab's download cells as links. Locust's tables draw text only, so a script adds an
+# <a href download> beside each URL cell's text, which it empties but keeps: the text node is React's.
+LINKS_SCRIPT = r"""<script>
+(() => {
+  const download = /^https?:\/\/\S+\/slide-metrics\/(summary\.json|requests\.csv)$/;
+  const link = () => {
+    for (const td of document.querySelectorAll("td")) {
+      const texts = [...td.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE);
+      const url = texts.map((node) => node.nodeValue).join("").trim();
+      if (!download.test(url)) continue;
+      texts.forEach((node) => { node.nodeValue = ""; });
+      const a = td.querySelector("a") || td.appendChild(document.createElement("a"));
+      a.href = url;
+      a.download = url.split("/").pop();
+      a.textContent = url;
+    }
+  };
+  new MutationObserver(link).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();
+</script>
+"""
 finished_runs = 0
 running = False  # Locust fires test_stop on the way out even when no run was started
 run_started_at = ""
@@ -41,25 +58,30 @@ run_started_at = ""
 
 @events.init_command_line_parser.add_listener
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("--expected", default="{}", include_in_web_ui=False,
-                        help="The talk's numbers for this scenario, as JSON")  # fmt: skip
+    parser.add_argument("--asked", default='{"scenario": "web-ui"}', include_in_web_ui=False,
+                        help="The scenario's summary row fields (and the talk's numbers), as JSON")  # fmt: skip
     parser.add_argument("--results-dir", default="", include_in_web_ui=False,
                         help="Folder where each finished run is saved as run-N/")  # fmt: skip
     parser.add_argument("--allowed-hosts", default="", include_in_web_ui=False,
                         help="Comma-separated sites a run from the UI may load (empty: any)")  # fmt: skip
 
 
-def summary(environment: Environment) -> dict[str, Any]:
+def summary_row(environment: Environment) -> Row:
+    """The current or last run as `djload run` writes a row: the scenario's fields, with what the form changed."""
     options: Any = environment.parsed_options
-    return {
-        "host": environment.host,
-        "endpoint": url_path(options),
-        "users": options.num_users,
-        "requests_per_user": options.requests_per_user,
-        **metrics.summarize(recorded()),
-        "expected": json.loads(options.expected),
-        "metadata": metadata(options),
-    }
+    users, per_user = int(options.num_users), int(options.requests_per_user)
+    asked = summary.Asked.from_json(json.loads(options.asked), "--asked")
+    asked = replace(asked, endpoint=url_path(options), users=users, requests_per_user=per_user,
+                    expected_requests=users * per_user, locust_processes=1)  # fmt: skip
+    row = Row(asked, facts(options, environment.host))
+    runs = recorded()
+    row.measured.update(metrics.summarize(runs))
+    row.measured.update(metrics.view_split(runs))
+    row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in runs])
+    row.ideal.update(ideal.compare(row.to_json()))
+    row.status = summary.Status.judged(row.measured.completed_requests or 0, row.measured.total_errors or 0,
+                                       asked.expected_requests)  # fmt: skip
+    return row
 
 
 @cache
@@ -67,32 +89,34 @@ def _machine() -> dict[str, Any]:
     return results.machine_metadata()
 
 
-def metadata(options: Any) -> dict[str, Any]:
-    """What `djload run` records in each entry's metadata, as far as this process knows it."""
+def facts(options: Any, host: str | None) -> summary.Facts:
+    """What `djload run` records of a run, as far as this process knows it."""
     lines = Path(options.results_dir, "command-lines.txt") if options.results_dir else None
     server = ""
     if lines and lines.is_file():
         server = next(
             (line[len("server: ") :] for line in lines.read_text().splitlines() if line.startswith("server: ")), ""
         )
-    return {
-        **_machine(),
-        "started_at": run_started_at,
-        "cpu_placement": {"generator": sorted(os.sched_getaffinity(0))},
-        "server_command": server.split() if server else None,
-        "locust_command": [sys.executable, "-m", "locust", *sys.argv[1:]],
-    }
+    return summary.Facts(
+        started_at=run_started_at,
+        cpu_placement={"generator": sorted(os.sched_getaffinity(0))},
+        machine=_machine(),
+        server_command=server.split() if server else None,
+        locust_command=[sys.executable, "-m", "locust", *sys.argv[1:]],
+        target=host,
+    )
 
 
-def _cell(value: Any, fmt: str) -> str:
-    return "-" if value is None else fmt.format(value)
+def summary_json(environment: Environment) -> str:
+    """summary.json of the current or last run: a list of one row, as `djload run` writes them."""
+    return json.dumps([summary_row(environment).to_json()], indent=2) + "\n"
 
 
 def slide_rows(environment: Environment) -> list[dict[str, str]]:
-    result = summary(environment)
+    row = summary_row(environment)
     rows = [
-        {"metric": title, "this_run": _cell(result[key], fmt), "talk": _cell(result["expected"].get(key), fmt)}
-        for key, title, fmt in SLIDE
+        {"metric": m.label, "this_run": m.cell(row.value(m.key)), "talk": m.cell(row.asked.expected.get(m.key))}
+        for m in SLIDE_METRICS
     ]
     links = [
         {"metric": f"Download {title}", "this_run": request.host_url + href, "talk": ""} for href, title in DOWNLOADS
@@ -125,7 +149,7 @@ def save_run(environment: Environment, **_: Any) -> None:
     folder = Path(results_dir) / f"run-{finished_runs}"
     folder.mkdir()
     (folder / "requests.csv").write_text(records_csv())
-    (folder / "summary.json").write_text(json.dumps(summary(environment), indent=2) + "\n")
+    summary.write(folder / summary.SUMMARY_JSON, [summary_row(environment)])
 
 
 @events.init.add_listener
@@ -167,9 +191,18 @@ def extend_web_ui(environment: Environment, **_: Any) -> None:
             response.set_data(json.dumps({**(response.json or {}), "extended_stats": extended}))
         return response
 
+    @app.after_request
+    def link_downloads(response: Response) -> Response:
+        # Locust's tables show text only: on the UI's page, a script turns the download URLs into links.
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            page = response.get_data(as_text=True)
+            if "</body>" in page:
+                response.set_data(page.replace("</body>", LINKS_SCRIPT + "</body>", 1))
+        return response
+
     @app.route("/slide-metrics/summary.json")
-    def summary_json() -> Response:
-        return _download(json.dumps(summary(environment), indent=2), "application/json", "summary.json")
+    def download_summary() -> Response:
+        return _download(summary_json(environment), "application/json", "summary.json")
 
     @app.route("/slide-metrics/requests.csv")
     def requests_csv() -> Response:

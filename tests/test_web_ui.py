@@ -1,6 +1,7 @@
 """`djload ui` end to end in a real headless browser: start a run, read the Slide metrics tab."""
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -88,6 +89,10 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
             page.reload()
             shown = slide_metrics(page)
             talk = page.locator("table tbody tr").first.locator("td").last.inner_text()
+            # The downloads are links, not text to copy.
+            links = {name: page.get_by_role("link", name=re.compile(name)) for name in ("summary.json", "requests.csv")}
+            for name, link in links.items():
+                expect(link).to_have_attribute("href", re.compile(f"/slide-metrics/{re.escape(name)}$"))
             with urllib.request.urlopen(url + "slide-metrics/summary.json", timeout=10) as response:
                 downloaded = json.load(response)
         finally:
@@ -95,9 +100,11 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
 
     assert sorted(p.name for p in out.glob("run-*")) == ["run-1"]  # nothing for the session's end
     run = out / "run-1"
-    summary = json.loads((run / "summary.json").read_text())
+    rows = json.loads((run / "summary.json").read_text())
+    assert downloaded == rows  # a list of rows, as `djload run` writes them
+    (summary,) = rows
     assert summary == {**summary, **metrics.summarize(records.read(run / "requests.csv"))}
-    assert downloaded == summary
+    assert summary["schema_version"] == 1 and summary["status"] == "completed" and summary["scenario"] == "short"
     meta = summary["metadata"]  # what `djload run` records too
     assert meta["versions"]["locust"] and meta["cpu_model"] and meta["started_at"] and meta["git_revision"]
     assert meta["server_command"][1:3] == ["-m", "gunicorn"] and "--web-port" in meta["locust_command"]
@@ -109,6 +116,13 @@ def test_a_run_from_the_web_ui_shows_the_slide_metrics(scenario_file: ScenarioFa
     assert shown["Mean latency"] == f"{summary['mean_latency_ms']:.1f} ms"
     assert shown["Effective RPS"] == f"{summary['effective_rps']:.2f}"
     assert talk == "10"
+
+    # `djload report` reads a web UI run like any run.
+    done = djload("report", run)
+    assert done.returncode == 0, done.stderr
+    markdown = (run / "report.md").read_text()
+    assert "| short | asgi | /async/non-blocking/ | completed | 10 | 0 |" in markdown
+    assert (run / "report.html").is_file() and (run / "figures" / "timeline-short.png").is_file()
 
 
 def test_a_busy_web_port_or_a_remote_web_host_is_refused_before_anything_starts(
