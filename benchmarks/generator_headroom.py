@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from djload import headroom, metrics, processes, servers, swarm
-from djload.scenario import ROOT, load_file
+from djload import ROOT, headroom, metrics, processes, servers, swarm
+from djload.scenario import load_file
 
 DEFAULT = ROOT / "scenarios" / "throughput" / "wsgi-sync-computation.yaml"
 

@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from djload import headroom, processes, records, servers
-from djload.scenario import ROOT, load_file
+from djload import ROOT, headroom, processes, records, servers
+from djload.scenario import load_file
 
 DEFAULT = ROOT / "scenarios" / "throughput" / "wsgi-sync-computation.yaml"
 EDGE_S = 0.5  # the part of each end of the window reported apart from the steady middle
