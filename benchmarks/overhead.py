@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from djload.scenario import ROOT
+from djload import ROOT
 
 TALK = ROOT / "scenarios" / "talk"
 SCENARIOS = ("asgi-async", "asgi-sync", "wsgi-async", "wsgi-sync")

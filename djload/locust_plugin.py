@@ -23,7 +23,9 @@ adds its own options and says how its users send; the plugin gives it:
 - saving: the records go to --records-dir as requests-<pid>.csv when the test stops.
 """
 
+import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ import gevent
 from gevent.event import Event
 from locust import events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
 from djload import records
 from djload.sites import BUNDLED
@@ -42,6 +44,7 @@ raw: list[tuple[Any, ...]] = []  # this process's requests, as the request event
 received: list[records.Record] = []  # on a master: the workers' records
 workers_done: set[str] = set()  # on a master: the workers whose users are all done
 DONE_MESSAGE = "djload_done"
+exit_at_once = False  # set at init for a headless local runner: see leave()
 
 
 class SitePaths(list[str]):
@@ -90,11 +93,29 @@ def recorded() -> list[records.Record]:
 
 @events.init.add_listener
 def on_init(environment: Environment, **_: Any) -> None:
+    global exit_at_once
     if isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(DONE_MESSAGE, _worker_done)
+    options = environment.parsed_options
+    exit_at_once = isinstance(environment.runner, LocalRunner) and bool(options and options.headless)
     path = environment.parsed_options.start_file if environment.parsed_options else ""
     while path and not os.path.exists(path):
         time.sleep(0.005)
+
+
+@events.quit.add_listener
+def leave(exit_code: int, **_: Any) -> None:
+    """A headless local runner leaves as soon as Locust has printed its summary and the records are saved.
+
+    Python's teardown of locust, gevent and their modules takes about 0.1 s more, and djload waits for
+    the exit before the next run starts. A master reaps its forked workers on the way out and a worker
+    answers to its master, so both take the usual way.
+    """
+    if exit_at_once:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_code)
 
 
 @events.test_start.add_listener
