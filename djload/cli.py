@@ -3,7 +3,8 @@ running scenarios in djload.engine, the terminal table in djload.console, the re
 
 Exit codes: 0 every scenario completed · 1 a run failed (errors, wrong count, server died, locust
 failed) · 2 bad input (scenario files, arguments, existing results folder, remote target) · 3 a server
-did not boot · 130 interrupted (SIGINT or SIGTERM) · 129 hung up (SIGHUP).
+did not boot · 4 a threshold breached (every scenario completed) or a regression found (`compare`) ·
+130 interrupted (SIGINT or SIGTERM) · 129 hung up (SIGHUP).
 """
 
 import argparse
@@ -16,14 +17,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import console, cpus, engine, processes, servers, swarm
+from djload import console, cpus, engine, junit, processes, servers, swarm
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.results import ResultsError, RunFolder, write_command_lines
 from djload.scenario import Placement, Scenario, ScenarioError, load
 from djload.summary import SummaryError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_BREACHED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_HANGUP = processes.EXIT_INTERRUPTED, processes.EXIT_HANGUP
 
 
@@ -105,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup", type=_at_least(0), default=None, metavar="N",
         help="requests sent before each run and not counted (default: the scenario's swarm.warmup)",
     )  # fmt: skip
+    run.add_argument(
+        "--fail-on-deviation", type=_percent, metavar="PCT",
+        help="a scenario whose total time or mean latency is more than PCT %% from its expected: numbers "
+        "counts as a breached threshold (exit code 4)",
+    )  # fmt: skip
+    run.add_argument(
+        "--junit", type=_new_file, metavar="FILE",
+        help="also write a JUnit XML report: one test case per scenario, a failure per breached threshold",
+    )  # fmt: skip
     _placement_options(run)
     add_site_arguments(run)
 
@@ -147,6 +157,26 @@ def _at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a percentage such as 10, got {text!r}") from None
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1000 (percent), got {text!r}")
+    return value
+
+
+def _new_file(text: str) -> Path:
+    """A file to write: its folder must exist (checked now, not after the whole run)."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{path.parent} is not a folder; the file {text!r} cannot be written there")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    return path
+
+
 def _cpus(text: str) -> tuple[int, ...]:
     try:
         return cpus.checked(text)
@@ -180,7 +210,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = [_placed(scenario, args) for scenario in load(args.paths)]
     if args.workers:
         scenarios = engine.with_processes(scenarios, args.workers)
-    plan = engine.Plan(scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args))
+    plan = engine.Plan(
+        scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args), fail_on_deviation=args.fail_on_deviation
+    )
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
     # Nothing between the folder's creation and run_plan, which always finishes it.
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
@@ -189,17 +221,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in console.warnings(outcome.rows):
         print(line)
     print(f"\nresults: {outcome.folder}")
+    if args.junit:
+        junit.write(args.junit, outcome.rows)
     return exit_code(outcome)
 
 
 def exit_code(outcome: engine.Outcome) -> int:
-    """An interruption's code; else that of the first scenario that did not complete; else 0."""
+    """An interruption's code; else that of the first scenario that did not complete; else 4 if a threshold
+    was breached; else 0."""
     if outcome.interrupted:
         return outcome.interrupted.exit_code
     for row in outcome.rows:
         if not row.completed:
             return EXIT_BOOT if row.status.status == "boot_failed" else EXIT_FAILED
-    return EXIT_OK
+    return EXIT_BREACHED if any(row.breaches for row in outcome.rows) else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:

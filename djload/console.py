@@ -1,7 +1,7 @@
 """Summary rows → what the terminal shows: the slide's table and the warnings under it. No matplotlib here,
 so that a run prints its table without waiting for the report's imports."""
 
-from djload import headroom
+from djload import headroom, thresholds
 from djload.summary import COMPARED, HEADROOM_METRICS, SLIDE_METRICS, Row, percent
 
 
@@ -20,7 +20,8 @@ def table(rows: list[Row]) -> str:
             value = row.value(metric.key)
             change = percent(value, expected.get(metric.key), missing="") if metric.key in COMPARED else ""
             cells.append(metric.cell(value) + (f" ({change})" if change else ""))
-        lines.append([asked.scenario, asked.server_mode, asked.endpoint, row.status.status] + cells)
+        status = "BREACHED" if row.completed and row.breaches else row.status.status
+        lines.append([asked.scenario, asked.server_mode, asked.endpoint, status] + cells)
         if row.headroom.generator_bound:
             lines[-1][-1] += " GENERATOR-BOUND"
         if expected:
@@ -51,4 +52,6 @@ def warnings(rows: list[Row]) -> list[str]:
             )
         if row.headroom.generator_bound:
             lines.append("WARNING: " + headroom.advice(row.to_json()))
+        for check in row.breaches:
+            lines.append(f"THRESHOLD BREACHED: {row.name}: {thresholds.describe(check)}")
     return lines

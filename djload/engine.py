@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from djload import cpus, headroom, ideal, metrics, processes, progress, serverlog, servers, summary, swarm
+from djload import thresholds as limits
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
 from djload.records import Record
@@ -45,6 +46,7 @@ class Plan:
     repeat: int = 1
     warmup: int | None = None  # requests before each run; None: each scenario's swarm.warmup
     sites: Sites = Sites()
+    fail_on_deviation: float | None = None  # percent from `expected:` that counts as a breach
 
     def warmup_of(self, scenario: Scenario) -> int:
         return scenario.swarm.warmup if self.warmup is None else self.warmup
@@ -252,6 +254,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                               file=sys.stderr)  # fmt: skip
                 if plan.repeat > 1:
                     aggregate(row, runs)
+                row.thresholds = limits.judge(row, scenario.thresholds, plan.fail_on_deviation)
                 if not row.completed:
                     print(f"{scenario.name}: {row.status.status}: {row.status.problem}", file=sys.stderr)
                 # After each scenario, so that even a killed run leaves a whole summary of what it did.

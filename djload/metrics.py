@@ -11,7 +11,12 @@ from typing import Any
 
 from djload.records import Record
 
-PERCENTILES = (50, 90, 99)
+PERCENTILES = (50, 90, 95, 99, 99.9)
+
+
+def percentile_key(p: float) -> str:
+    """The summary key of a percentile: p50_ms, p99_ms, p999_ms (99.9)."""
+    return f"p{p:g}_ms".replace(".", "")
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -60,7 +65,7 @@ def summarize(records: Sequence[Record]) -> dict[str, float | int | None]:
         "effective_rps": effective_rps(len(records), total),
     }
     for p in PERCENTILES:
-        result[f"p{p}_ms"] = percentile(latencies, p) if latencies else None
+        result[percentile_key(p)] = percentile(latencies, p) if latencies else None
     result["min_ms"] = latencies[0] if latencies else None
     result["max_ms"] = latencies[-1] if latencies else None
     return result
@@ -128,7 +133,9 @@ REPEATED = (
     "mean_latency_ms",
     "p50_ms",
     "p90_ms",
+    "p95_ms",
     "p99_ms",
+    "p999_ms",
     "server_cpu_ms_per_request",
     "generator_busy_percent",
 )

@@ -126,6 +126,18 @@ def slide_table(runs: list[Run]) -> Table:
     return Table(headers, rows)
 
 
+DISTRIBUTION = (("min_ms", "min"), ("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"),
+                ("p999_ms", "p99.9"), ("max_ms", "max"), ("mean_latency_ms", "mean"))  # fmt: skip
+
+
+def distribution_table(runs: list[Run]) -> Table:
+    """Each scenario's latency percentiles, from its exact per-request records."""
+    return Table(
+        ["scenario"] + [title for _, title in DISTRIBUTION],
+        [[run.row.name] + [cell(run.row.value(key), "{:.1f} ms") for key, _ in DISTRIBUTION] for run in runs],
+    )
+
+
 def time_table(runs: list[Run]) -> Table:
     headers = ["scenario", "mean queue", "p90 queue", "mean in view", "threads (headers / log)"]
     headers += ["requests per worker", "peak in view (headers / log)", "ideal: at once", "ideal total for this spread"]
@@ -298,6 +310,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             ],
         ),
         Section("The slide's numbers", [slide_table(runs)]),
+        Section("Latency distribution", ["Percentiles of the per-request latencies.", distribution_table(runs)]),
         Section(
             "Where the time goes",
             [
@@ -356,6 +369,23 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             )
             pictures.append(Picture(f"timeline-{row.name}.png", f"timeline of {row.name}", png))
         out.append(Section("Each request: timeline and latency CDF", pictures))
+    judged = [run for run in runs if run.row.thresholds]
+    if judged:
+        checks = Table(
+            ["scenario", "metric", "condition", "measured", "breached"],
+            [  # fmt: skip
+                [
+                    run.row.name,
+                    check.metric,
+                    check.condition,
+                    cell(check.value, "{:g}"),
+                    "YES" if not check.passed else "no",
+                ]
+                for run in judged
+                for check in run.row.thresholds
+            ],
+        )
+        out.append(Section("Thresholds", ["Each scenario's thresholds, judged on its median run.", checks]))
     out.append(Section("Metadata", metadata_blocks(runs)))
     return out
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from djload import cpus as cpu_lists
 from djload import matrix
+from djload import thresholds as limits
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site
+from djload.summary import METRIC_KEYS
 from djload.yamlcheck import Checker, Map, at_least, between, one_of, positive, read
 from djload.yamlcheck import ScenarioError as ScenarioError  # raised by load: its callers catch it from here
 
@@ -100,6 +102,7 @@ class Scenario:
     group: str = ""
     matrix: tuple[tuple[str, str], ...] = ()
     site: Site = BUNDLED
+    thresholds: tuple[limits.Threshold, ...] = ()  # conditions the run must meet, or djload exits 4
 
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -211,10 +214,30 @@ def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
         return ()
 
 
+TOP_KEYS = ("name", "description", "server", "endpoint", "sleep", "swarm", "cpus", "expected", "thresholds")
+
+
+def _thresholds(checker: Checker, data: Map) -> tuple[limits.Threshold, ...]:
+    """thresholds: a summary metric → a condition such as "< 2100"; each problem with its line."""
+    section = checker.mapping(data["thresholds"], data.key_lines["thresholds"], "thresholds")
+    if section is None:
+        return ()
+    checker.known_keys(section, METRIC_KEYS, "thresholds.")
+    found = []
+    for metric, condition in section.items():
+        if metric not in METRIC_KEYS:
+            continue  # said by known_keys, with a did-you-mean
+        try:
+            found.append(limits.parse(metric, condition))
+        except ValueError as exc:
+            checker.problem(section.key_lines[metric], f"thresholds.{metric}", str(exc))
+    return tuple(found)
+
+
 def parse(data: Map, source: str) -> Scenario:
     """The Scenario of one file's (or one matrix combination's) fields; ScenarioError with every problem."""
     checker = Checker(source)
-    checker.known_keys(data, ("name", "description", "server", "endpoint", "sleep", "swarm", "cpus", "expected"), "")
+    checker.known_keys(data, TOP_KEYS, "")
     name = checker.get(data, "name", str, default=Path(source).stem, check=_name)
     description = checker.get(data, "description", str, default="")
     sleep = checker.get(data, "sleep", float, default=2.0, check=between(0, MAX_SECONDS))
@@ -259,6 +282,8 @@ def parse(data: Map, source: str) -> Scenario:
                 if key in EXPECTED_KEYS:
                     expected[key] = checker.get(expected_map, key, float, "expected.", check=at_least(0))
 
+    thresholds = _thresholds(checker, data) if "thresholds" in data else ()
+
     if checker.problems:
         raise ScenarioError(checker.problems)
     assert server and endpoint and swarm
@@ -271,6 +296,7 @@ def parse(data: Map, source: str) -> Scenario:
         cpus=cpus,
         sleep=sleep,
         expected=expected,
+        thresholds=thresholds,
         source=source,
         site=site,
     )

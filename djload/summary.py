@@ -17,11 +17,12 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from djload import metrics
-from djload.results import write_json
-from djload.scenario import Scenario
+
+if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
+    from djload.scenario import Scenario
 
 SCHEMA_VERSION = 1
 SUMMARY_JSON = "summary.json"
@@ -69,6 +70,14 @@ HEADROOM_METRICS = (
     Metric("server_cpu_ms_per_request", "Server CPU per request", "server CPU/req", "{:.3f} ms"),
     Metric("generator_busy_percent", "Load generator busy", "generator", "{:.0f}% busy"),
 )
+# ---- the metrics a threshold or a comparison may name: every number a run measures ------------------
+
+
+def _numbers(part: type["Part"]) -> tuple[str, ...]:
+    hints = typing.get_type_hints(part)
+    return tuple(name for name in part.field_names() if hints[name] in (int | None, float | None))
+
+
 # The slide numbers that physics fixes, compared with the talk's in percent; the others are compared by eye.
 COMPARED = ("total_time_s", "mean_latency_ms")
 
@@ -176,7 +185,7 @@ class Asked(Part):
     matrix: dict[str, Any] | None = None  # a matrix scenario's group and its axes' values
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "Asked":
+    def of(cls, scenario: "Scenario") -> "Asked":
         return cls(
             scenario=scenario.name,
             description=scenario.description,
@@ -242,7 +251,9 @@ class Measurement(Part):
     effective_rps: float | None = None
     p50_ms: float | None = None
     p90_ms: float | None = None
+    p95_ms: float | None = None
     p99_ms: float | None = None
+    p999_ms: float | None = None
     min_ms: float | None = None
     max_ms: float | None = None
     mean_queue_ms: float | None = None
@@ -310,6 +321,17 @@ class Status(Part):
         return cls("completed", "")
 
 
+@dataclass(frozen=True)
+class ThresholdCheck(Part):
+    """One threshold judged on a run: the metric, the condition as written, the value measured, and whether
+    the value meets it (an unmeasured value does not)."""
+
+    metric: str
+    condition: str
+    value: float | None
+    passed: bool
+
+
 @dataclass
 class Repeat(Part):
     """A --repeat: the rows of its runs, and each repeated metric's spread (its median is the row's value)."""
@@ -344,6 +366,7 @@ class Row:
     ideal: Ideal = field(default_factory=Ideal)
     headroom: Headroom = field(default_factory=Headroom)
     status: Status = field(default_factory=Status)
+    thresholds: list[ThresholdCheck] = field(default_factory=list)  # judged on the row (the median run)
     repeated: Repeat | None = None  # set on a --repeat's row
     run: int | None = None  # set on each of a --repeat's runs: its number
 
@@ -354,6 +377,10 @@ class Row:
     @property
     def completed(self) -> bool:
         return self.status.status == "completed"
+
+    @property
+    def breaches(self) -> list[ThresholdCheck]:
+        return [check for check in self.thresholds if not check.passed]
 
     def value(self, key: str) -> Any:
         """A metric by its summary key, from whichever part holds it (for tables driven by Metric rows)."""
@@ -366,6 +393,7 @@ class Row:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
         for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom):
             data.update(part.to_json())
+        data["thresholds"] = [check.to_json() for check in self.thresholds]
         if self.repeated is not None:
             data.update(self.repeated.to_json())
         if self.run is not None:
@@ -392,6 +420,7 @@ class Row:
             ideal=Ideal.from_json(data, where),
             headroom=Headroom.from_json(data, where),
             status=Status.from_json(data, where),
+            thresholds=_thresholds(data.get("thresholds", []), where),
             repeated=Repeat.from_json(data, where) if "runs" in data else None,
             run=run,
         )
@@ -413,6 +442,17 @@ class Row:
         return typical
 
 
+def _thresholds(value: Any, where: str) -> list[ThresholdCheck]:
+    if not isinstance(value, list):
+        raise SummaryError(f"{where}: thresholds: expected a list, got {type(value).__name__}")
+    checks = []
+    for n, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise SummaryError(f"{where}: thresholds: item {n}: expected a JSON object")
+        checks.append(ThresholdCheck.from_json(item, f"{where}: thresholds: item {n}"))
+    return checks
+
+
 def read(path: Path) -> list[Row]:
     """The rows of a summary.json; SummaryError (one line) when it is missing or malformed."""
     try:
@@ -426,4 +466,12 @@ def read(path: Path) -> list[Row]:
 
 def write(path: Path, rows: Sequence[Row]) -> None:
     """summary.json, atomically: a reader sees the previous version or the whole new one."""
+    # Imported here: results reads git and the machine (subprocess), which the scenario checker, a pure
+    # reader of this module's metric names, must not bring in.
+    from djload.results import write_json
+
     write_json(path, [row.to_json() for row in rows])
+
+
+# Every number of a row's measurement and headroom, by its key: what thresholds may name.
+METRIC_KEYS = _numbers(Measurement) + _numbers(Headroom)
