@@ -85,7 +85,9 @@ def test_the_image_is_built_from_the_projects_own_files() -> None:
 # --- The real thing: `docker compose up` on a real Docker engine -------------------------------------------
 
 COMPOSE_TIMEOUT_S = 900  # a fresh machine builds the image (pip installs every dependency) before the run
-SLEEP_ROW_TOLERANCE = 0.05  # the talk's sleep rows are physics (N × sleep, or one sleep): a few percent
+# The talk's sleep rows are physics (N × sleep, or one sleep): a run cannot beat them by more than the talk's
+# own overhead, but a loaded machine (containers, image builds beside the run) may add to them.
+SLEEP_ROW_FASTEST, SLEEP_ROW_SLOWEST = 0.97, 1.25
 # A user id that is not root's, when the tests run as root: the results must belong to whoever runs compose.
 NON_ROOT_IDS = (4242, 4242)
 
@@ -175,4 +177,4 @@ def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> 
         row = rows[name]
         assert (row["completed_requests"], row["total_errors"]) == (expected["completed_requests"], 0), name
         for key in ("total_time_s", "mean_latency_ms"):
-            assert row[key] == pytest.approx(expected[key], rel=SLEEP_ROW_TOLERANCE), (name, key)
+            assert SLEEP_ROW_FASTEST * expected[key] <= row[key] <= SLEEP_ROW_SLOWEST * expected[key], (name, key)
