@@ -58,7 +58,10 @@ def main() -> int:
         print(f"{args.scenario}: needs a closed-model scenario with swarm.duration", file=sys.stderr)
         return 2
     url_path = scenario.endpoint.url_path
-    with tempfile.TemporaryDirectory(prefix="djload-headroom-") as tmp, servers.serve(scenario, Path(tmp)) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="djload-headroom-") as tmp,
+        servers.serve(servers.ServerSpec(scenario, Path(tmp))) as server,
+    ):
         servers.warm_up(server.base_url, url_path, max(scenario.swarm.warmup, 20), scenario.swarm.timeout_s)
         print(f"server: {' '.join(server.argv)}")
         print(f"generators on CPUs {list(scenario.cpus.generator) or 'all'}, {scenario.swarm.users} connections, "
@@ -77,8 +80,7 @@ def main() -> int:
             out.mkdir()
             with headroom.Monitor() as monitor:
                 monitor.watch("server", server.process.pid)
-                result = swarm.run(scenario, server.base_url, out, monitor=monitor)
-            records = result.records
+                records = swarm.run(swarm.SwarmSpec(scenario, server.base_url, out), monitor=monitor)
             summary = metrics.summarize(records)
             start, end = metrics.span(records)
             use = headroom.usage(monitor, start, end, len(records), len(scenario.cpus.generator) or None)

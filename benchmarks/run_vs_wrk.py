@@ -95,7 +95,7 @@ def main() -> int:
             load = Path("/proc/loadavg").read_text().split()[0]
 
             def wrk() -> float:
-                with servers.serve(scenario, Path(tmp) / f"serve-{n}") as server:  # noqa: B023
+                with servers.serve(servers.ServerSpec(scenario, Path(tmp) / f"serve-{n}")) as server:  # noqa: B023
                     return wrk_rps(server.base_url + scenario.endpoint.url_path, scenario.swarm.users,
                                    duration, scenario.cpus.generator)  # fmt: skip
 

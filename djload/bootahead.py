@@ -58,9 +58,9 @@ class BootAhead:
         if self.next and not self.server:
             scenario, out_dir = self.next
             self.out_dir = out_dir()
-            self.server = servers.start(scenario, self.out_dir)
+            self.server = servers.start(servers.ServerSpec(scenario, self.out_dir))
         elif self.next and self.server and self.out_dir and not self.swarm and self._swarm_ahead(self.next[0]):
-            self.swarm = swarm.start_ahead(self.next[0], self.server.base_url, self.out_dir)
+            self.swarm = swarm.start_ahead(swarm.SwarmSpec(self.next[0], self.server.base_url, self.out_dir))
         elif not self.preloading:
             self.preloading = threading.Thread(target=preload_report, name="djload-preload-report", daemon=True)
             self.preloading.start()

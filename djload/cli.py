@@ -283,8 +283,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     folder = RunFolder.new(f"serve-{scenario.name}")
 
     def serve() -> int:
-        port, host, allow_remote = args.port or None, args.host, args.allow_remote
-        with servers.serve(scenario, folder.path, port=port, host=host, allow_remote=allow_remote) as server:
+        spec = servers.ServerSpec(scenario, folder.path, args.port or None, args.host, args.allow_remote)
+        with servers.serve(spec) as server:
             print(f"{scenario.name}: {scenario.server.mode} serving {server.base_url}{scenario.endpoint.url_path}")
             print(f"server command: {' '.join(server.argv)}")
             print(f"server log: {folder.path / 'server.log'}; press Ctrl-C to stop", flush=True)
@@ -303,15 +303,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     def serve_ui() -> int:
         with contextlib.ExitStack() as stack:
-            server = None if target else stack.enter_context(servers.serve(scenario, folder.path))
+            server = None if target else stack.enter_context(servers.serve(servers.ServerSpec(scenario, folder.path)))
             host = server.base_url if server else str(target)
             if not server:
                 servers.wait_for_site(host, sites.allow_remote)
             other_sites = tuple(url for url in sites.targets.values() if url != host)  # the UI may switch to them
-            ui_args = (scenario, host, folder.path, args.web_port, args.web_host, other_sites)
-            ui_argv = [servers.masked(arg) for arg in swarm.ui_command(*ui_args)]  # a password is not for the record
+            spec = swarm.SwarmSpec(scenario, host, folder.path, allow_remote=sites.allow_remote)
+            web = swarm.WebUI(args.web_port, args.web_host, other_sites)
+            ui_argv = [servers.masked(arg) for arg in swarm.ui_command(spec, web)]  # a password is not for the record
             write_command_lines(folder.path, server.argv if server else None, servers.masked(host), ui_argv)
-            ui = stack.enter_context(swarm.web_ui(*ui_args, allow_remote=sites.allow_remote))
+            ui = stack.enter_context(swarm.web_ui(spec, web))
             print(f"{scenario.name}: {scenario.server.mode} site at {host}")
             print(f"Locust web UI: {ui.url} (the Slide metrics tab shows the slide's numbers)")
             print(f"each run is saved in {folder.final}/run-N; press Ctrl-C to stop", flush=True)

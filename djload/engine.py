@@ -77,20 +77,20 @@ def new_row(scenario: Scenario, started_at: str, machine: dict[str, object]) -> 
 
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
-           monitor: headroom.Monitor, ahead: BootAhead | None = None) -> swarm.SwarmResult:  # fmt: skip
+           monitor: headroom.Monitor, ahead: BootAhead | None = None) -> list[Record]:  # fmt: skip
     if sites.master_bind:
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
         master = swarm.local_master() if scenario.swarm.processes > 1 else None
+    spec = swarm.SwarmSpec(scenario, host, out_dir, master, sites.allow_remote)
     waiting = ahead.take_swarm(out_dir) if ahead and server and not sites.master_bind else None
-    argv = waiting.argv if waiting else swarm.command(scenario, host, out_dir, master)
+    argv = waiting.argv if waiting else swarm.command(spec)
     row.facts.locust_command = [servers.masked(arg) for arg in argv]  # a --host password is not for the record
     write_command_lines(out_dir, server.argv if server else None, servers.masked(host), row.facts.locust_command)
     try:
         return swarm.run(
-            scenario, host, out_dir,
-            server=server.process if server else None, allow_remote=sites.allow_remote, master=master,
-            monitor=monitor, while_running=(lambda: ahead.tick(monitor)) if ahead else None, started=waiting,
+            spec, server=server.process if server else None, monitor=monitor,
+            while_running=(lambda: ahead.tick(monitor)) if ahead else None, started=waiting,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
@@ -114,20 +114,20 @@ def run_scenario(
             row.facts.target = servers.masked(target)
             row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
             row.facts.warmup_requests = servers.warm_up(target, path, warmup, timeout_s)
-            result = _swarm(scenario, target, out_dir, row, sites, None, monitor)
+            recorded = _swarm(scenario, target, out_dir, row, sites, None, monitor)
             monitor.stop()
-            summarize_run(row, scenario, result.records, None, monitor)
+            summarize_run(row, scenario, recorded, None, monitor)
             return
         booted = ahead.take(out_dir) if ahead else None
         stop = ahead.stop_later if ahead else processes.stop
-        with servers.serve(scenario, out_dir, started=booted, stop=stop) as server:
+        with servers.serve(servers.ServerSpec(scenario, out_dir), started=booted, stop=stop) as server:
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
             row.facts.warmup_requests = servers.warm_up(server.base_url, path, warmup, timeout_s)
-            result = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
+            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
-            summarize_run(row, scenario, result.records, server, monitor)
+            summarize_run(row, scenario, recorded, server, monitor)
 
 
 def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: RunningServer | None,

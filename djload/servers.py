@@ -242,40 +242,42 @@ def wait_for_site(
         time.sleep(0.1)
 
 
-def start(
-    scenario: Scenario,
-    out_dir: Path,
-    port: int | None = None,
-    *,
-    host: str = HOST,
-    allow_remote: bool = False,
-) -> RunningServer:
-    """Start the site's server as the scenario says, without waiting for it; serve() waits and stops it."""
-    check_bind(host, port or 0, allow_remote)
-    if port:
-        check_port_free(host, port)
-    port = port or free_port(host)
-    log = out_dir / "server.log"
-    argv = processes.pinned(command(scenario, port, out_dir / "access.log", host), scenario.cpus.server)
+@dataclass(frozen=True)
+class ServerSpec:
+    """One server to boot: the scenario (its site, mode, workers, CPUs), the folder its logs go to, and
+    where it listens."""
+
+    scenario: Scenario
+    out_dir: Path
+    port: int | None = None  # None: a free port
+    host: str = HOST
+    allow_remote: bool = False  # listening beyond loopback
+
+
+def start(spec: ServerSpec) -> RunningServer:
+    """Start the site's server as the spec says, without waiting for it; serve() waits and stops it."""
+    scenario, host = spec.scenario, spec.host
+    check_bind(host, spec.port or 0, spec.allow_remote)
+    if spec.port:
+        check_port_free(host, spec.port)
+    port = spec.port or free_port(host)
+    log = spec.out_dir / "server.log"
+    argv = processes.pinned(command(scenario, port, spec.out_dir / "access.log", host), scenario.cpus.server)
     process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
     return RunningServer(process, argv, local_url(host, port), log, ready_path=scenario.site.ready)
 
 
 @contextmanager
 def serve(
-    scenario: Scenario,
-    out_dir: Path,
-    port: int | None = None,
+    spec: ServerSpec,
     *,
-    host: str = HOST,
-    allow_remote: bool = False,
     ready_timeout_s: float = READY_TIMEOUT_S,
     started: RunningServer | None = None,
     stop: Callable[[subprocess.Popen[bytes]], None] = processes.stop,
 ) -> Iterator[RunningServer]:
-    """Boot the site as the scenario says (or take the one started ahead), wait until it answers, and
+    """Boot the site as the spec says (or take the one started ahead for it), wait until it answers, and
     always stop it afterwards."""
-    server = started or start(scenario, out_dir, port, host=host, allow_remote=allow_remote)
+    server = started or start(spec)
     try:
         server.boot_s = wait_ready(server, ready_timeout_s)
         yield server

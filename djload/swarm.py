@@ -43,13 +43,6 @@ class SwarmError(Exception):
     """locust itself failed (not the requests it made)."""
 
 
-@dataclass(frozen=True)
-class SwarmResult:
-    argv: list[str]
-    returncode: int
-    records: list[records.Record]
-
-
 def run_time_limit_s(scenario: Scenario) -> int:
     """A backstop only: each user's requests run one after another, each bounded by the timeout."""
     swarm = scenario.swarm
@@ -99,6 +92,26 @@ def local_master() -> Master:
     return Master(Address(HOST, free_port()))
 
 
+@dataclass(frozen=True)
+class SwarmSpec:
+    """One swarm: the scenario's load, the site it goes to, and the folder its records and log go to."""
+
+    scenario: Scenario
+    host: str  # the site's base URL
+    out_dir: Path
+    master: Master | None = None  # a distributed run's master; None: a local one where swarm.processes > 1
+    allow_remote: bool = False  # a host (or master) beyond loopback
+
+
+@dataclass(frozen=True)
+class WebUI:
+    """Where Locust's web UI listens, and the other sites (one per server mode) it may start runs against."""
+
+    port: int
+    host: str = HOST
+    other_hosts: Sequence[str] = ()
+
+
 def distribution(processes: int, master: Master | None = None) -> list[str]:
     """One process runs Locust's local runner; N > 1 run a real master and N forked workers.
 
@@ -117,21 +130,22 @@ def distribution(processes: int, master: Master | None = None) -> list[str]:
     return ["--processes", str(processes), *bind, *connect]
 
 
-def _fixed_count(scenario: Scenario, host: str) -> list[str]:
+def _fixed_count(spec: SwarmSpec) -> list[str]:
     """The swarm as the scenario says, for headless runs and the web UI alike."""
-    swarm = scenario.swarm
+    swarm = spec.scenario.swarm
     length = ["--duration", f"{swarm.duration_s:g}"] if swarm.duration_s is not None else []
     return [
-        *_common(scenario, host, swarm.users, swarm.effective_spawn_rate),
+        *_common(spec, swarm.users, swarm.effective_spawn_rate),
         "--requests-per-user", str(swarm.requests_per_user),
         *length,
     ]  # fmt: skip
 
 
-def _common(scenario: Scenario, host: str, users: int, spawn_rate: float) -> list[str]:
+def _common(spec: SwarmSpec, users: int, spawn_rate: float) -> list[str]:
+    scenario = spec.scenario
     return [
         sys.executable, "-m", "locust",
-        "--host", host,
+        "--host", spec.host,
         "--users", str(users),
         "--spawn-rate", f"{spawn_rate:g}",
         "--stop-timeout", "0",
@@ -144,11 +158,11 @@ def _common(scenario: Scenario, host: str, users: int, spawn_rate: float) -> lis
     ]  # fmt: skip
 
 
-def _open_model(scenario: Scenario, host: str) -> list[str]:
+def _open_model(spec: SwarmSpec) -> list[str]:
     """One user sends on schedule; swarm.users bounds the connections it keeps open."""
-    swarm = scenario.swarm
+    swarm = spec.scenario.swarm
     return [
-        *_common(scenario, host, 1, 1),
+        *_common(spec, 1, 1),
         "--locustfile", str(OPEN_MODEL_LOCUSTFILE),
         "--rate", f"{swarm.rate:g}",
         "--duration", f"{swarm.duration_s:g}",
@@ -156,51 +170,43 @@ def _open_model(scenario: Scenario, host: str) -> list[str]:
     ]  # fmt: skip
 
 
-def command(
-    scenario: Scenario, host: str, records_dir: Path, master: Master | None = None, start_file: Path | None = None
-) -> list[str]:
+def command(spec: SwarmSpec, start_file: Path | None = None) -> list[str]:
+    """locust's command line for a headless run; with start_file, locust waits for it before its clock starts."""
+    scenario = spec.scenario
     swarm = scenario.swarm
-    if swarm.model == "open":
-        swarm_args = _open_model(scenario, host)
-    else:
-        swarm_args = [*_fixed_count(scenario, host), "--locustfile", str(LOCUSTFILE)]
+    fixed_count = swarm.model == "closed"
+    swarm_args = [*_fixed_count(spec), "--locustfile", str(LOCUSTFILE)] if fixed_count else _open_model(spec)
     argv = [
         *swarm_args,
         "--headless",
         "--run-time", f"{run_time_limit_s(scenario)}s",
         "--only-summary",
-        "--records-dir", str(records_dir),
+        "--records-dir", str(spec.out_dir),
         *(["--start-file", str(start_file)] if start_file else []),
     ]  # fmt: skip
     if swarm.model == "closed":
         argv += [
-            *distribution(swarm.processes, master),
+            *distribution(swarm.processes, spec.master),
             USER_CLASSES[swarm.user_class],
         ]  # locust runs only the class named
     return processes.pinned(argv, scenario.cpus.generator)
 
 
-def ui_command(
-    scenario: Scenario,
-    host: str,
-    results_dir: Path,
-    web_port: int,
-    web_host: str = HOST,
-    other_hosts: Sequence[str] = (),
-) -> list[str]:
+def ui_command(spec: SwarmSpec, ui: WebUI) -> list[str]:
     """Locust's web UI with the form prefilled from the scenario; one process, whatever swarm.processes says.
+    Each run it starts is saved in the spec's folder.
 
-    The UI's host field is free text: the UI starts runs only against host and other_hosts, which
-    djload has checked, so that a typo cannot send load to someone else's site.
+    The UI's host field is free text: the UI starts runs only against the spec's host and the other
+    hosts, which djload has checked, so that a typo cannot send load to someone else's site.
     """
     return [
-        *_fixed_count(scenario, host),
+        *_fixed_count(spec),
         "--locustfile", str(WEB_UI_LOCUSTFILE),
-        "--web-host", web_host,
-        "--web-port", str(web_port),
-        "--results-dir", str(results_dir),
-        "--asked", json.dumps(summary.Asked.of(scenario).to_json()),
-        "--allowed-hosts", ",".join([host, *other_hosts]),
+        "--web-host", ui.host,
+        "--web-port", str(ui.port),
+        "--results-dir", str(spec.out_dir),
+        "--asked", json.dumps(summary.Asked.of(spec.scenario).to_json()),
+        "--allowed-hosts", ",".join([spec.host, *ui.other_hosts]),
     ]  # fmt: skip
 
 
@@ -232,56 +238,54 @@ def collect(records_dir: Path) -> list[records.Record]:
 
 @dataclass(frozen=True)
 class Started:
-    """A locust started ahead of its run, waiting (before its clock starts) for go to exist."""
+    """A locust started ahead of its run, waiting (before its clock starts) for start_file to exist."""
 
     process: subprocess.Popen[bytes]
     argv: list[str]
-    go: Path
+    start_file: Path
 
 
-def start_ahead(scenario: Scenario, host: str, out_dir: Path) -> Started:
+def start_ahead(spec: SwarmSpec) -> Started:
     """Start a one-process swarm now and let it wait; run(started=...) lets it go.
 
     Starting Python and importing locust takes about 0.4 s: done while the previous run waits, the next
     run begins at once. The wait happens in locust's init event, before its --run-time clock starts.
     """
-    check_target(host)
-    go = out_dir / "locust.go"
-    argv = command(scenario, host, out_dir, start_file=go)
-    process = processes.start(argv, out_dir / "locust.log", cwd=out_dir, env=environment())
-    return Started(process, argv, go)
+    check_target(spec.host, spec.allow_remote)
+    start_file = spec.out_dir / "locust.go"
+    argv = command(spec, start_file)
+    process = processes.start(argv, spec.out_dir / "locust.log", cwd=spec.out_dir, env=environment())
+    return Started(process, argv, start_file)
 
 
 def run(
-    scenario: Scenario,
-    host: str,
-    out_dir: Path,
+    spec: SwarmSpec,
     *,
     server: subprocess.Popen[bytes] | None = None,
-    allow_remote: bool = False,
-    master: Master | None = None,
     monitor: headroom.Monitor | None = None,
     while_running: Callable[[], None] | None = None,
     started: Started | None = None,
-) -> SwarmResult:
-    """Run the swarm against host; if the server process given dies, stop locust soon after.
+) -> list[records.Record]:
+    """Run the swarm (or let the one started ahead for it go) and return its records, ordered by send
+    time; if the server process given dies, stop locust soon after.
 
     Requests to a dead server fail at once (refused or reset), so locust usually ends by itself;
     the grace period only bounds the wait when something keeps a connection hanging.
     """
-    check_target(host, allow_remote)
+    check_target(spec.host, spec.allow_remote)
+    master = spec.master
     if master:
-        master.address.check(allow_remote)
+        master.address.check(spec.allow_remote)
+    out_dir = spec.out_dir
     log = out_dir / "locust.log"
     if started:
-        argv, process = started.argv, started.process
-        started.go.touch()
+        process = started.process
+        started.start_file.touch()
     else:
-        argv = command(scenario, host, out_dir, master)
-        process = processes.start(argv, log, cwd=out_dir, env=environment())
+        process = processes.start(command(spec), log, cwd=out_dir, env=environment())
     if monitor:
         monitor.watch("generator", process.pid)
-    overdue = run_time_limit_s(scenario) + LOCUST_OVERDUE_S + (WORKERS_CONNECT_WAIT_S if master else 0)
+    overdue = run_time_limit_s(spec.scenario) + LOCUST_OVERDUE_S + (WORKERS_CONNECT_WAIT_S if master else 0)
     deadline = time.monotonic() + overdue
     hung = False
     try:
@@ -302,13 +306,13 @@ def run(
     finally:
         processes.stop(process)  # SIGINT: locust still writes the records it has
         if started:
-            started.go.unlink(missing_ok=True)
+            started.start_file.unlink(missing_ok=True)
     returncode = process.returncode
     if hung:
         raise SwarmError(f"locust did not end within {overdue:g} s and was stopped\n{processes.tail(log)}")
     if returncode != 0 and server_gone_at is None:
         raise SwarmError(f"locust {processes.describe_exit(returncode)}\n{processes.tail(log)}")
-    return SwarmResult(argv, returncode, collect(out_dir))
+    return collect(out_dir)
 
 
 @dataclass(frozen=True)
@@ -319,24 +323,14 @@ class RunningUI:
 
 
 @contextmanager
-def web_ui(
-    scenario: Scenario,
-    host: str,
-    out_dir: Path,
-    web_port: int,
-    web_host: str = HOST,
-    other_hosts: Sequence[str] = (),
-    *,
-    allow_remote: bool = False,
-) -> Iterator[RunningUI]:
+def web_ui(spec: SwarmSpec, ui: WebUI) -> Iterator[RunningUI]:
     """Start Locust's web UI for the scenario, yield its URL once it answers, always stop it afterwards."""
-    for url in (host, *other_hosts):
-        check_target(url, allow_remote)
-    check_bind(web_host, web_port, allow_remote)
-    argv = ui_command(scenario, host, out_dir, web_port, web_host, other_hosts)
-    log = out_dir / "locust.log"
-    process = processes.start(argv, log, cwd=out_dir, env=environment())
-    url = local_url(web_host, web_port) + "/"
+    for url in (spec.host, *ui.other_hosts):
+        check_target(url, spec.allow_remote)
+    check_bind(ui.host, ui.port, spec.allow_remote)
+    log = spec.out_dir / "locust.log"
+    process = processes.start(ui_command(spec, ui), log, cwd=spec.out_dir, env=environment())
+    url = local_url(ui.host, ui.port) + "/"
     try:
         deadline = time.monotonic() + UI_READY_TIMEOUT_S
         while not _answers(url):

@@ -119,7 +119,7 @@ def test_a_hung_locust_is_stopped_at_its_deadline(
     monkeypatch.setattr(swarm, "LOCUST_OVERDUE_S", 1.0)
     scenario = load_file(scenario_file(sleep=0.1, swarm={"users": 2}))
     started = time.monotonic()
-    with servers.serve(scenario, tmp_path) as server:
+    with servers.serve(servers.ServerSpec(scenario, tmp_path)) as server:
 
         def freeze_locust() -> None:
             deadline = time.monotonic() + 30
@@ -135,6 +135,6 @@ def test_a_hung_locust_is_stopped_at_its_deadline(
         freezer = threading.Thread(target=freeze_locust)
         freezer.start()
         with pytest.raises(swarm.SwarmError, match="locust did not end within 2 s and was stopped"):
-            swarm.run(scenario, server.base_url, tmp_path)
+            swarm.run(swarm.SwarmSpec(scenario, server.base_url, tmp_path))
         freezer.join()
     assert time.monotonic() - started < 20

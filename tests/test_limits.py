@@ -71,7 +71,7 @@ def test_the_kernel_gives_the_server_the_backlog_asked_for(scenario_file: Scenar
     # backlog as its Send-Q. somaxconn cuts it short; that is what the warning before a run is for.
     users = 3000
     scenario = load_file(scenario_file(server={"mode": "asgi"}, swarm={"users": users}))
-    with servers.serve(scenario, tmp_path) as server:
+    with servers.serve(servers.ServerSpec(scenario, tmp_path)) as server:
         port = server.base_url.rsplit(":", 1)[1]
         out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
     (line,) = out.splitlines()

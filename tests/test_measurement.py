@@ -26,7 +26,7 @@ def test_throughput_scenario_pins_and_defaults_to_fasthttpuser() -> None:
     assert scenario.endpoint.url_path == "/sync/computation/?times=10"
     assert (scenario.cpus.server, scenario.cpus.generator) == ((0,), (1,))
     assert scenario.swarm.user_class == "fast" and scenario.swarm.duration_s
-    argv = swarm.command(scenario, "http://127.0.0.1:8000", Path("out"))
+    argv = swarm.command(swarm.SwarmSpec(scenario, "http://127.0.0.1:8000", Path("out")))
     assert argv[:3] == ["taskset", "--cpu-list", "1"] and argv[-1] == "FastFixedCountUser"
 
 
@@ -67,7 +67,7 @@ def test_bad_cpus(scenario_file: ScenarioFactory) -> None:
 @TWO_CPUS
 def test_server_runs_on_its_cpus(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     scenario = load_file(scenario_file(server={"mode": "wsgi", "workers": 2}, cpus={"server": 1, "generator": 0}))
-    with servers.serve(scenario, tmp_path) as server:
+    with servers.serve(servers.ServerSpec(scenario, tmp_path)) as server:
         root = psutil.Process(server.process.pid)
         tree = [root, *root.children(recursive=True)]
         assert len(tree) == 3  # gunicorn's master and both workers, all forked after the pinning

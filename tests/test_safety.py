@@ -54,7 +54,7 @@ def test_malformed_targets_are_refused(url: str) -> None:
 def test_the_swarm_refuses_a_remote_host_before_starting_locust(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     scenario = load_file(scenario_file())
     with pytest.raises(servers.TargetError):
-        swarm.run(scenario, "http://192.0.2.1:8000", tmp_path)
+        swarm.run(swarm.SwarmSpec(scenario, "http://192.0.2.1:8000", tmp_path))
     assert not (tmp_path / "locust.log").exists()
     assert not psutil.Process().children()
 
@@ -77,7 +77,7 @@ def test_site_runs_with_debug_off_and_a_key_per_run(scenario_file: ScenarioFacto
     for n in range(2):
         out = tmp_path / str(n)
         out.mkdir()
-        with servers.serve(scenario, out) as server:
+        with servers.serve(servers.ServerSpec(scenario, out)) as server:
             workers = psutil.Process(server.process.pid).children()
             environments = [server.process.pid] + [w.pid for w in workers]
             run_keys = {psutil.Process(pid).environ()["DJANGO_SECRET_KEY"] for pid in environments}

@@ -21,7 +21,7 @@ from tests.conftest import ScenarioFactory
 @pytest.mark.parametrize("mode", sorted(modes.MODES))
 def test_each_mode_boots_answers_and_stops(mode: str, scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     scenario = load_file(scenario_file(server={"mode": mode, "threads": 2}, sleep=0.05))
-    with servers.serve(scenario, tmp_path) as server:
+    with servers.serve(servers.ServerSpec(scenario, tmp_path)) as server:
         assert server.base_url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(server.base_url + "/sync/blocking/", timeout=10) as response:
             assert response.status == 200
@@ -60,9 +60,9 @@ def _broken_site(tmp_path: Path, file: str, old: str, new: str) -> Path:
     return site
 
 
-def _served_from(scenario: Scenario, folder: Path) -> Scenario:
-    """The scenario with the bundled site's project in another folder."""
-    return dataclasses.replace(scenario, site=dataclasses.replace(BUNDLED, folder=folder))
+def _served_from(folder: Path, scenario: Scenario, out_dir: Path) -> servers.ServerSpec:
+    """The scenario's server with the bundled site's project in another folder."""
+    return servers.ServerSpec(dataclasses.replace(scenario, site=dataclasses.replace(BUNDLED, folder=folder)), out_dir)
 
 
 @pytest.mark.parametrize("mode", ["wsgi", "asgi", "uvicorn"])
@@ -72,7 +72,7 @@ def test_import_error_in_the_site_fails_fast_with_its_traceback(
     site = _broken_site(tmp_path, "urls.py", "from django_adjango import views", "import no_such_module")
     scenario = load_file(scenario_file(server={"mode": mode}))
     started = time.monotonic()
-    with pytest.raises(servers.BootError) as caught, servers.serve(_served_from(scenario, site), tmp_path):
+    with pytest.raises(servers.BootError) as caught, servers.serve(_served_from(site, scenario, tmp_path)):
         pass
     # Django imports urls.py on the first request: the probe gets a 500, at once, not at the deadline.
     assert time.monotonic() - started < servers.READY_TIMEOUT_S / 2
@@ -83,7 +83,7 @@ def test_import_error_in_the_site_fails_fast_with_its_traceback(
 def test_import_error_in_settings_stops_the_server(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     site = _broken_site(tmp_path, "settings.py", "import secrets", "import secrets, no_such_settings_module")
     scenario = load_file(scenario_file(server={"mode": "wsgi"}))
-    with pytest.raises(servers.BootError) as caught, servers.serve(_served_from(scenario, site), tmp_path):
+    with pytest.raises(servers.BootError) as caught, servers.serve(_served_from(site, scenario, tmp_path)):
         pass
     message = str(caught.value)
     assert "before answering" in message or "within" in message
@@ -97,7 +97,8 @@ def test_port_already_taken_fails_at_once(scenario_file: ScenarioFactory, tmp_pa
         busy.listen()
         port = busy.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(servers.BootError) as caught, servers.serve(scenario, tmp_path, port=port):
+        spec = servers.ServerSpec(scenario, tmp_path, port=port)
+        with pytest.raises(servers.BootError) as caught, servers.serve(spec):
             pass
     assert time.monotonic() - started < 5  # not gunicorn's five bind retries, one second apart
     assert f"cannot listen on 127.0.0.1:{port}" in str(caught.value)
@@ -106,7 +107,7 @@ def test_port_already_taken_fails_at_once(scenario_file: ScenarioFactory, tmp_pa
 def test_port_taken_by_another_server_after_the_check(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     """Another server takes the port between our check and gunicorn's bind: gunicorn gives up, we say so."""
     scenario = load_file(scenario_file())
-    with servers.serve(scenario, tmp_path) as running:
+    with servers.serve(servers.ServerSpec(scenario, tmp_path)) as running:
         port = int(running.base_url.rsplit(":", 1)[1])
         other = tmp_path / "other"
         other.mkdir()
@@ -124,7 +125,7 @@ def test_port_taken_by_another_server_after_the_check(scenario_file: ScenarioFac
 def test_gunicorn_refusing_its_arguments(tmp_path: Path) -> None:
     scenario = load_file(ROOT / "scenarios" / "talk" / "wsgi-sync.yaml")
     broken = dataclasses.replace(scenario, server=Server(mode="wsgi", workers=-1))  # past the validation
-    with pytest.raises(servers.BootError) as caught, servers.serve(broken, tmp_path):
+    with pytest.raises(servers.BootError) as caught, servers.serve(servers.ServerSpec(broken, tmp_path)):
         pass
     assert "server exited with code 1" in str(caught.value)
     assert "Value must be positive: -1" in str(caught.value)
@@ -139,7 +140,7 @@ def test_readiness_never_reached_hits_the_deadline(scenario_file: ScenarioFactor
     started = time.monotonic()
     with (
         pytest.raises(servers.BootError) as caught,
-        servers.serve(_served_from(scenario, site), tmp_path, ready_timeout_s=2),
+        servers.serve(_served_from(site, scenario, tmp_path), ready_timeout_s=2),
     ):
         pass
     assert 2 <= time.monotonic() - started < 10
@@ -164,7 +165,7 @@ def test_boot_failure_leaves_nothing_running(
         return wait_ready(server, timeout_s)
 
     monkeypatch.setattr(servers, "wait_ready", note_the_group)
-    with pytest.raises(servers.BootError), servers.serve(_served_from(scenario, site), tmp_path, ready_timeout_s=1):
+    with pytest.raises(servers.BootError), servers.serve(_served_from(site, scenario, tmp_path), ready_timeout_s=1):
         pass
     assert _group_gone(seen)
 

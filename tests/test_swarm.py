@@ -18,7 +18,7 @@ from tests.helpers import SLEEP, djload, run_one
 def test_one_process_is_locusts_local_runner(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
     scenario = load_file(scenario_file())
     assert scenario.swarm.processes == 1
-    assert "--processes" not in swarm.command(scenario, "http://127.0.0.1:1", tmp_path)
+    assert "--processes" not in swarm.command(swarm.SwarmSpec(scenario, "http://127.0.0.1:1", tmp_path))
 
 
 def test_processes_above_users_is_bad_input(scenario_file: ScenarioFactory) -> None:
