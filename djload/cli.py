@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import console, cpus, engine, junit, processes, servers, swarm
+from djload import compare, console, cpus, engine, junit, processes, servers, swarm
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.results import ResultsError, RunFolder, write_command_lines
@@ -120,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = commands.add_parser("report", help="write report.md and report.html for a results folder")
     rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a folder written by djload run")
+
+    comp = commands.add_parser("compare", help="compare two results folders scenario by scenario, with significance")
+    comp.add_argument("old", type=Path, metavar="OLD", help="the results folder to compare against (the baseline)")
+    comp.add_argument("new", type=Path, metavar="NEW", help="the results folder to judge")
+    comp.add_argument(
+        "--max-regression", type=_percent, default=10.0, metavar="PCT",
+        help="exit 4 when a scenario got significantly slower (mean latency or total time up, RPS down) "
+        "by more than PCT %% (default: 10)",
+    )  # fmt: skip
+    comp.add_argument("--out", type=Path, metavar="DIR", help="also write compare.md and compare.html into DIR")
 
     serve = commands.add_parser("serve", help="boot the site as a scenario says and serve until Ctrl-C")
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
@@ -244,6 +254,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    comparison = compare.compare(args.old, args.new)
+    print(compare.text(comparison, args.max_regression))
+    if args.out:
+        from djload import report  # matplotlib: only for the pictures of --out
+
+        print(f"\ncomparison: {report.write_comparison(comparison, args.out, args.max_regression)}")
+    return EXIT_BREACHED if comparison.regressions(args.max_regression) else EXIT_OK
+
+
 def _one_scenario(path: str) -> Scenario:
     scenarios = load([path])
     if len(scenarios) != 1:
@@ -341,6 +361,7 @@ def _sites(args: argparse.Namespace) -> engine.Sites:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "report": cmd_report,
+    "compare": cmd_compare,
     "serve": cmd_serve,
     "ui": cmd_ui,
     "worker": cmd_worker,

@@ -181,3 +181,19 @@ def nice_max(value: float) -> float:
         return 1.0
     step = 10.0 ** math.floor(math.log10(value))
     return math.ceil(value * 1.05 / (step / 5)) * (step / 5)
+
+
+def compare_bars(labels: Sequence[str], old: Sequence[float | None], new: Sequence[float | None], xlabel: str) -> bytes:
+    """One metric of two runs side by side: per scenario, the old value's bar above the new one's."""
+    figure, axes = plt.subplots(figsize=(9.5, 0.9 + 0.45 * len(labels)))
+    rows = range(len(labels))
+    height = 0.38
+    axes.barh([r - height / 2 for r in rows], [v or 0.0 for v in old], height, color=RETURN, label="old")
+    axes.barh([r + height / 2 for r in rows], [v or 0.0 for v in new], height, color=VIEW, label="new")
+    axes.set_yticks(list(rows), labels, fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xlabel(xlabel)
+    axes.grid(axis="x", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return _png(figure)

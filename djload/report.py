@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import figures, ideal, metrics, records, serverlog, summary
+from djload import compare, figures, ideal, metrics, records, serverlog, significance, summary
 from djload.modes import MODES
 from djload.records import Record
 from djload.sites import BUNDLED, Work
-from djload.summary import SLIDE_METRICS, SUMMARY_JSON, Row, SummaryError, cell, percent
+from djload.summary import LATENCY_METRICS, METRICS, SLIDE_METRICS, Row, cell, percent
 
 # ---- report.md and report.html -------------------------------------------------------------------------
 # Both are rendered from one list of sections, so they always say the same thing. Pictures are PNG
@@ -67,32 +67,14 @@ def enrich(row: Row, recs: list[Record], scenario_dir: Path) -> Row:
     return row
 
 
-class ReportError(SummaryError):
-    """The folder holds no readable run."""
-
-
 def load_run(folder: Path) -> list[Run]:
-    summary_path = folder / SUMMARY_JSON
-    if not summary_path.is_file():
-        raise ReportError(f"{summary_path}: no run's summary here: give a folder written by djload run or djload ui")
     runs = []
-    for row in summary.read(summary_path):
-        scenario_dir = _representative_dir(folder, row)
+    for row in summary.read_folder(folder):
+        scenario_dir = summary.records_folder(folder, row)
         csv_path = scenario_dir / "requests.csv"
         recs = records.read(csv_path) if csv_path.is_file() else []
         runs.append(Run(enrich(row, recs, scenario_dir), recs))
     return runs
-
-
-def _representative_dir(folder: Path, row: Row) -> Path:
-    """Where the requests to draw are: the scenario's folder, or with --repeat the run-N folder of the run
-    whose RPS is nearest the median (the summary's numbers are the medians). A web UI's run-N folder holds
-    one run's files itself."""
-    scenario_dir = folder / row.name
-    if not scenario_dir.is_dir() and (folder / "requests.csv").is_file():
-        return folder
-    typical = row.typical_run()
-    return scenario_dir / f"run-{typical.run or 1}" if typical else scenario_dir
 
 
 def _server_label(row: Row) -> str:
@@ -126,15 +108,12 @@ def slide_table(runs: list[Run]) -> Table:
     return Table(headers, rows)
 
 
-DISTRIBUTION = (("min_ms", "min"), ("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"),
-                ("p999_ms", "p99.9"), ("max_ms", "max"), ("mean_latency_ms", "mean"))  # fmt: skip
-
-
 def distribution_table(runs: list[Run]) -> Table:
     """Each scenario's latency percentiles, from its exact per-request records."""
+    columns = LATENCY_METRICS + (METRICS["mean_latency_ms"],)
     return Table(
-        ["scenario"] + [title for _, title in DISTRIBUTION],
-        [[run.row.name] + [cell(run.row.value(key), "{:.1f} ms") for key, _ in DISTRIBUTION] for run in runs],
+        ["scenario"] + [metric.column for metric in columns],
+        [[run.row.name] + [metric.cell(run.row.value(metric.key)) for metric in columns] for run in runs],
     )
 
 
@@ -500,3 +479,63 @@ def write(folder: Path, title: str | None = None) -> Path:
     _write(folder / REPORT_MD, render_markdown(title, parts).encode())
     _write(folder / REPORT_HTML, render_html(title, parts).encode())
     return folder / REPORT_HTML
+
+
+# ---- `djload compare --out`: compare.md and compare.html ------------------------------------------------
+
+COMPARE_MD, COMPARE_HTML = "compare.md", "compare.html"
+
+
+def comparison_sections(comparison: compare.Comparison, max_regression: float) -> list[Section]:
+    regressions = comparison.regressions(max_regression)
+    intro = (
+        f"Old: {comparison.old}. New: {comparison.new}. Scenarios are paired by name. A change is significant "
+        f"when its test's two-sided p-value is below {significance.ALPHA:g}: Welch's t-test on the runs where "
+        f"both sides ran --repeat {compare.MIN_REPEATS} or more, else a Mann-Whitney U test on the per-request "
+        f"latencies. A regression is a significant change for the worse beyond {max_regression:g}% in mean "
+        "latency, total time or RPS."
+    )
+    warnings = comparison.warnings + [w for item in comparison.pairs for w in item.warnings]
+    rows = compare.table(comparison)
+    tests = Table(
+        ["scenario", "verdict", "test"],
+        [[item.name, item.verdict, item.test.describe() if item.test else "no per-request records"]
+         for item in comparison.pairs],
+    )  # fmt: skip
+    found: list[Block] = [f"{item.name}: {change.metric.label} {percent(change.new, change.old)}"
+                          for item, change in regressions] or ["None."]  # fmt: skip
+    parts = [
+        Section("Runs", [intro]),
+        Section("Comparability", [f"Not comparable: {w}" for w in warnings] or ["Nothing found that differs."]),
+        Section("Scenarios", [Table(rows[0], rows[1:]), tests]),
+        Section("Regressions", found),
+    ]
+    one_side = [f"{name}: only in old" for name in comparison.only_old]
+    one_side += [f"{name}: only in new" for name in comparison.only_new]
+    if one_side:
+        parts.append(Section("Scenarios on one side only", list(one_side)))
+    if comparison.pairs:
+        names = [item.name for item in comparison.pairs]
+        pictures: list[Block] = []
+        for n, metric in enumerate(compare.COMPARED):
+            olds = [item.changes[n].old for item in comparison.pairs]
+            news = [item.changes[n].new for item in comparison.pairs]
+            png = figures.compare_bars(names, olds, news, metric.label)
+            pictures.append(Picture(f"compare-{metric.key}.png", f"{metric.label}, old and new", png))
+        parts.append(Section("Old and new, per scenario", pictures))
+    return parts
+
+
+def write_comparison(comparison: compare.Comparison, out: Path, max_regression: float) -> Path:
+    """compare.md (with figures/) and a self-contained compare.html in out; returns compare.html's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = comparison_sections(comparison, max_regression)
+    title = f"djload compare: {comparison.old.name} → {comparison.new.name}"
+    (out / FIGURES).mkdir(exist_ok=True)
+    for section in parts:
+        for block in section.blocks:
+            if isinstance(block, Picture):
+                _write(out / FIGURES / block.name, block.png)
+    _write(out / COMPARE_MD, render_markdown(title, parts).encode())
+    _write(out / COMPARE_HTML, render_html(title, parts).encode())
+    return out / COMPARE_HTML

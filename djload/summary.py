@@ -78,6 +78,17 @@ def _numbers(part: type["Part"]) -> tuple[str, ...]:
     return tuple(name for name in part.field_names() if hints[name] in (int | None, float | None))
 
 
+# The latency distribution, from the exact per-request records.
+LATENCY_METRICS = (
+    Metric("min_ms", "Min latency", "min", "{:.1f} ms"),
+    Metric("p50_ms", "Median latency", "p50", "{:.1f} ms"),
+    Metric("p90_ms", "p90 latency", "p90", "{:.1f} ms"),
+    Metric("p95_ms", "p95 latency", "p95", "{:.1f} ms"),
+    Metric("p99_ms", "p99 latency", "p99", "{:.1f} ms"),
+    Metric("p999_ms", "p99.9 latency", "p99.9", "{:.1f} ms"),
+    Metric("max_ms", "Max latency", "max", "{:.1f} ms"),
+)
+METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS}
 # The slide numbers that physics fixes, compared with the talk's in percent; the others are compared by eye.
 COMPARED = ("total_time_s", "mean_latency_ms")
 
@@ -462,6 +473,24 @@ def read(path: Path) -> list[Row]:
     if not isinstance(data, list):
         raise SummaryError(f"{path}: expected a list of scenario results, got a JSON {type(data).__name__}")
     return [Row.from_json(item, f"{path}: row {n}") for n, item in enumerate(data, 1)]
+
+
+def read_folder(folder: Path) -> list[Row]:
+    """The rows of a results folder (`djload run`'s, or a web UI's run-N)."""
+    path = folder / SUMMARY_JSON
+    if not path.is_file():
+        raise SummaryError(f"{path}: no run's summary here: give a folder written by djload run or djload ui")
+    return read(path)
+
+
+def records_folder(folder: Path, row: Row) -> Path:
+    """Where a row's requests.csv is: the scenario's folder, or with --repeat the run-N folder of the run
+    nearest the median (the row's numbers are the medians); a web UI's run-N folder holds one run's files."""
+    scenario_dir = folder / row.name
+    if not scenario_dir.is_dir() and (folder / "requests.csv").is_file():
+        return folder
+    typical = row.typical_run()
+    return scenario_dir / f"run-{typical.run or 1}" if typical else scenario_dir
 
 
 def write(path: Path, rows: Sequence[Row]) -> None:
