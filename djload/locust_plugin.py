@@ -20,9 +20,13 @@ adds its own options and says how its users send; the plugin gives it:
   barrier on every worker at once (Locust forwards spawning_complete to the workers); each worker
   sends its records to the master when its own users are done, and the master ends the run when
   every worker is done;
+- the generator's own measure: a worker sends, with its records, the CPU its process used and the time
+  its threads waited for a CPU between the start barrier and its users' end; the master saves the reports
+  (workers in other containers are out of reach of djload's sampling: see djload.remote);
 - saving: the records go to --records-dir as requests-<pid>.csv when the test stops.
 """
 
+import json
 import logging
 import os
 import sys
@@ -43,6 +47,8 @@ all_spawned = Event()
 raw: list[tuple[Any, ...]] = []  # this process's requests, as the request event gave them
 received: list[records.Record] = []  # on a master: the workers' records
 workers_done: set[str] = set()  # on a master: the workers whose users are all done
+generator_reports: list[dict[str, float]] = []  # on a master: each worker's measure of itself
+at_release: list[tuple[float, float, float]] = []  # (wall, CPU, run-queue wait) at the start barrier
 DONE_MESSAGE = "djload_done"
 exit_at_once = False  # set at init for a headless local runner: see leave()
 
@@ -124,12 +130,14 @@ def start(environment: Environment, **_: Any) -> None:
     raw.clear()
     received.clear()
     workers_done.clear()
+    generator_reports.clear()
     if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
         gevent.spawn(_end_when_all_done, environment)
 
 
 @events.spawning_complete.add_listener
 def release(user_count: int, **_: Any) -> None:
+    at_release[:] = [_own_times()]
     all_spawned.set()
 
 
@@ -146,11 +154,31 @@ def wait_for_start() -> None:
     gevent.sleep(0)
 
 
+def _own_times() -> tuple[float, float, float]:
+    """(wall clock, this process's CPU including exited threads, its live threads' run-queue wait), seconds."""
+    wait = 0.0
+    for task in Path("/proc/self/task").glob("*/schedstat"):
+        try:
+            wait += int(task.read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            continue
+    return time.time(), time.process_time(), wait
+
+
+def _own_report() -> dict[str, float]:
+    """What this process used since the start barrier: the generator's columns where djload cannot sample it."""
+    (wall0, cpu0, wait0), (wall1, cpu1, wait1) = at_release[0], _own_times()
+    cpu = cpu1 - cpu0
+    return {"wall_s": wall1 - wall0, "cpu_s": cpu, "busy_s": cpu + max(0.0, wait1 - wait0)}
+
+
 @events.test_stop.add_listener
 def save(environment: Environment, **_: Any) -> None:
     records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
     if records_dir and not isinstance(environment.runner, WorkerRunner):
         records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
+    if records_dir and generator_reports:
+        (Path(records_dir) / records.GENERATOR_REPORTS).write_text(json.dumps(generator_reports))
 
 
 def _end_when_all_done(environment: Environment) -> None:
@@ -161,13 +189,16 @@ def _end_when_all_done(environment: Environment) -> None:
         gevent.sleep(0.01)
     if isinstance(runner, WorkerRunner):
         # A worker does not quit by itself: the master would hand its users to the other workers.
-        runner.send_message(DONE_MESSAGE, {"records": [records.as_row(r) for r in recorded()]})
+        report = _own_report() if at_release else None
+        runner.send_message(DONE_MESSAGE, {"records": [records.as_row(r) for r in recorded()], "generator": report})
     else:
         _end(environment)
 
 
 def _worker_done(environment: Environment, msg: Any, **_: Any) -> None:
     received.extend(records.Record(*row) for row in msg.data["records"])
+    if msg.data.get("generator"):
+        generator_reports.append(msg.data["generator"])
     workers_done.add(msg.node_id)
     runner = environment.runner
     assert isinstance(runner, MasterRunner)

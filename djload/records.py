@@ -34,6 +34,8 @@ class Record:
 
 
 COLUMNS = [f.name for f in fields(Record)]
+# Beside the records of a distributed run: each locust worker's measure of its own process (djload.remote).
+GENERATOR_REPORTS = "generator.json"
 
 
 def from_event(

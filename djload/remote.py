@@ -1,0 +1,172 @@
+"""Measurements taken where the processes run, for a run whose site and locust workers run elsewhere
+(`djload run --target ... --external-workers ...`, as in `docker compose up`).
+
+The site: `djload serve --control-port N` answers two requests of the run's master beside the site:
+
+    POST /begin                              start sampling the server's CPU; note where its logs end
+    POST /end?start=S&end=E&requests=N       stop; the server's CPU over the window S → E (epoch seconds),
+                                             and the log lines written since /begin
+
+The window is the run's (first request sent → last answer received), read with the same headroom
+sampling as a local run; containers on one host share its clock. The master writes the lines into the
+scenario's folder as server.log and access.log, so that the thread and queue analysis reads them as it
+does after a local run.
+
+The load: each locust worker measures its own process from the start barrier to its last answer and
+sends that to the master with its records (djload.locust_plugin); the master's locust writes the reports
+to generator.json beside the records. The generator columns then describe the processes that sent.
+"""
+
+import json
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from djload import headroom
+from djload.records import GENERATOR_REPORTS
+from djload.servers import NO_PROXY, RunningServer, check_bind, check_target
+
+LOGS = ("server.log", "access.log")
+TIMEOUT_S = 30.0
+# The server keys a site's /end answers; the generator keys come from the workers' reports.
+SERVER_KEYS = ("server_cpu_percent", "server_cpu_ms_per_request")
+
+
+class ControlError(Exception):
+    """The site's control endpoint did not answer as expected."""
+
+
+class _Measurement:
+    """What one run's /begin started: the server's sampling and where its logs ended."""
+
+    def __init__(self, server: RunningServer, folder: Path) -> None:
+        self.folder = folder
+        self.offsets = {name: _size(folder / name) for name in LOGS}
+        self.monitor = headroom.Monitor()
+        self.monitor.watch("server", server.process.pid)
+        self.monitor.__enter__()
+
+    def end(self, start: float, end: float, requests: int) -> dict[str, Any]:
+        self.monitor.stop()
+        usage = headroom.usage(self.monitor, start, end, requests)
+        logs = {}
+        for name, offset in self.offsets.items():
+            with (self.folder / name).open("rb") as log:
+                log.seek(offset)
+                logs[name] = log.read().decode(errors="replace")
+        return {"usage": {key: usage[key] for key in SERVER_KEYS}, "logs": logs}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+@contextmanager
+def control(server: RunningServer, folder: Path, host: str, port: int, allow_remote: bool = False) -> Iterator[str]:
+    """Serve the control endpoint for server (its logs in folder) on host:port while the block runs; yields its URL."""
+    check_bind(host, port, allow_remote)
+    lock = threading.Lock()
+    current: list[_Measurement] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            try:
+                with lock:
+                    if url.path == "/begin":
+                        for measurement in current:
+                            measurement.monitor.stop()
+                        current[:] = [_Measurement(server, folder)]
+                        self._answer(200, {})
+                    elif url.path == "/end" and current:
+                        answer = current.pop().end(float(query["start"]), float(query["end"]), int(query["requests"]))
+                        self._answer(200, answer)
+                    elif url.path == "/end":
+                        self._answer(409, {"error": "no measurement begun"})
+                    else:
+                        self._answer(404, {"error": f"unknown path {url.path}"})
+            except (KeyError, ValueError) as exc:
+                self._answer(400, {"error": f"bad query: {exc}"})
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the master's two requests per run need no log of their own
+
+    httpd = ThreadingHTTPServer((host, port), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, name="djload-control", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        for measurement in current:
+            measurement.monitor.stop()
+
+
+@dataclass(frozen=True)
+class Control:
+    """The master's side: the control endpoint of the site serving a target."""
+
+    url: str
+    allow_remote: bool = False
+
+    def begin(self) -> None:
+        self._post("/begin")
+
+    def end(self, start: float, end: float, requests: int, out_dir: Path) -> dict[str, Any]:
+        """The server's headroom keys for the window; its log lines of the run written into out_dir."""
+        query = urllib.parse.urlencode({"start": repr(start), "end": repr(end), "requests": requests})
+        answer = self._post(f"/end?{query}")
+        for name in LOGS:
+            (out_dir / name).write_text(answer["logs"].get(name, ""))
+        return dict(answer["usage"])
+
+    def _post(self, path: str) -> dict[str, Any]:
+        check_target(self.url, self.allow_remote)
+        request = urllib.request.Request(self.url + path, method="POST")
+        try:
+            with NO_PROXY.open(request, timeout=TIMEOUT_S) as response:
+                return dict(json.load(response))
+        except (OSError, ValueError) as exc:
+            raise ControlError(f"the site's control endpoint {self.url}{path.split('?')[0]} failed: {exc}") from None
+
+
+def generator_usage(out_dir: Path, start: float, end: float, cpus: int) -> dict[str, Any]:
+    """The generator's headroom keys from the workers' own reports in out_dir; empty when there are none.
+
+    Each worker is one locust process (one CPU at most): capacity is the workers, at most the CPUs.
+    """
+    path = out_dir / GENERATOR_REPORTS
+    if not path.exists() or end <= start:
+        return {}
+    reports = json.loads(path.read_text())
+    if not reports:
+        return {}
+    wall = end - start
+    capacity = min(cpus, len(reports))
+    cpu = sum(report["cpu_s"] for report in reports)
+    busy = sum(report["busy_s"] for report in reports)
+    return {
+        "generator_cpu_percent": round(cpu / wall / capacity * 100, 1),
+        "generator_busy_percent": round(busy / wall / capacity * 100, 1),
+        "generator_capacity_cpus": capacity,
+        "generator_bound": busy / wall / capacity > headroom.SATURATED,
+    }
