@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import compare, console, cpus, engine, junit, processes, servers, swarm
+from djload import compare, console, cpus, engine, junit, processes, remote, servers, swarm
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.results import ResultsError, RunFolder, write_command_lines
@@ -90,13 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run scenarios headless and print the slide's table")
     run.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder of them")
     run.add_argument("--out", type=Path, help="results folder to create (default: a new one under results/)")
-    run.add_argument(
+    how_many = run.add_mutually_exclusive_group()
+    how_many.add_argument(
         "--workers", type=_positive_int, metavar="N",
         help="locust processes for every scenario, overriding swarm.processes: N > 1 is a master and N workers",
+    )  # fmt: skip
+    how_many.add_argument(
+        "--workers-from", metavar="HOST",
+        help="with --external-workers: as many workers as HOST resolves to addresses (a compose service's "
+        "containers, e.g. after --scale worker=N)",
     )  # fmt: skip
     run.add_argument(
         "--external-workers", type=_address, metavar="HOST:PORT",
         help="the master listens on HOST:PORT for its workers (`djload worker`) instead of forking them",
+    )  # fmt: skip
+    run.add_argument(
+        "--control", type=_target, action="append", default=[], metavar="MODE=URL",
+        help="the control endpoint of the --target site of MODE (`djload serve --control-port`): its server's "
+        "CPU and log lines for each scenario, as a local run has them",
     )  # fmt: skip
     run.add_argument(
         "--repeat", type=_at_least(1), default=1, metavar="N",
@@ -135,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
     serve.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
     serve.add_argument("--host", default=servers.HOST, help=f"address to bind (default: {servers.HOST})")
+    serve.add_argument(
+        "--control-port", type=_port, metavar="PORT",
+        help="also answer `djload run --control` on this port (same address): the server's CPU and log lines per run",
+    )  # fmt: skip
     _placement_options(serve)
     add_target_arguments(serve)
 
@@ -218,8 +233,11 @@ def _placed(scenario: Scenario, args: argparse.Namespace) -> Scenario:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenarios = [_placed(scenario, args) for scenario in load(args.paths)]
-    if args.workers:
-        scenarios = engine.with_processes(scenarios, args.workers)
+    if args.workers_from and not args.external_workers:
+        raise servers.TargetError("--workers-from counts workers started elsewhere: it needs --external-workers")
+    workers = remote.count_workers(args.workers_from) if args.workers_from else args.workers
+    if workers:
+        scenarios = engine.with_processes(scenarios, workers)
     plan = engine.Plan(
         scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args), fail_on_deviation=args.fail_on_deviation
     )
@@ -298,15 +316,21 @@ def _until_interrupted(folder: RunFolder, body: Callable[[], int]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     scenario = _placed(_one_scenario(args.scenario), args)
     servers.check_bind(args.host, args.port, args.allow_remote)
-    if args.port:
-        servers.check_port_free(args.host, args.port)  # before a results folder is made for nothing
+    for port in (args.port, args.control_port):
+        if port:
+            servers.check_port_free(args.host, port)  # before a results folder is made for nothing
     folder = RunFolder.new(f"serve-{scenario.name}")
 
     def serve() -> int:
         spec = servers.ServerSpec(scenario, folder.path, args.port or None, args.host, args.allow_remote)
-        with servers.serve(spec) as server:
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(servers.serve(spec))
             print(f"{scenario.name}: {scenario.server.mode} serving {server.base_url}{scenario.endpoint.url_path}")
             print(f"server command: {' '.join(server.argv)}")
+            if args.control_port:
+                control = remote.control(server, folder.path, args.host, args.control_port, args.allow_remote)
+                url = stack.enter_context(control)
+                print(f"control endpoint (djload run --control): {url}")
             print(f"server log: {folder.path / 'server.log'}; press Ctrl-C to stop", flush=True)
             return _until_one_exits({"server": (server.process, None)})
 
@@ -354,8 +378,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _sites(args: argparse.Namespace) -> engine.Sites:
-    """--target, --external-workers and --allow-remote, checked before anything starts."""
-    return engine.Sites(dict(args.target), getattr(args, "external_workers", None), args.allow_remote).check()
+    """--target, --control, --external-workers and --allow-remote, checked before anything starts."""
+    external, controls = getattr(args, "external_workers", None), dict(getattr(args, "control", []))
+    return engine.Sites(dict(args.target), external, args.allow_remote, controls).check()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from djload import cpus, headroom, ideal, metrics, processes, progress, serverlog, servers, summary, swarm
+from djload import cpus, headroom, ideal, metrics, processes, progress, remote, serverlog, servers, summary, swarm
 from djload import thresholds as limits
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
@@ -28,10 +28,11 @@ class Sites:
     targets: dict[str, str] = field(default_factory=dict)  # server mode → URL of a site already serving it
     master_bind: swarm.Address | None = None  # the master listens here for workers started elsewhere
     allow_remote: bool = False
+    controls: dict[str, str] = field(default_factory=dict)  # server mode → its site's control endpoint
 
     def check(self) -> "Sites":
         """Every address checked before anything starts (servers.check_target is the one safety gate)."""
-        for url in self.targets.values():
+        for url in [*self.targets.values(), *self.controls.values()]:
             servers.check_target(url, self.allow_remote)
         if self.master_bind:
             self.master_bind.check(self.allow_remote)
@@ -108,15 +109,24 @@ def run_scenario(
 ) -> None:
     """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known."""
     target = sites.targets.get(scenario.server.mode)
+    control = sites.controls.get(scenario.server.mode)
     timeout_s, path = scenario.swarm.timeout_s, scenario.endpoint.url_path
     with headroom.Monitor() as monitor:
         if target:
             row.facts.target = servers.masked(target)
             row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
             row.facts.warmup_requests = servers.warm_up(target, path, warmup, timeout_s)
+            site = remote.Control(control, sites.allow_remote) if control else None
+            if site:
+                site.begin()  # after the warm-up: its requests are not the run's
             recorded = _swarm(scenario, target, out_dir, row, sites, None, monitor)
             monitor.stop()
-            summarize_run(row, scenario, recorded, None, monitor)
+            window = metrics.span(recorded) if recorded else (0.0, 0.0)
+            # The site's log lines of this run land in out_dir before they are read, as a local server's do.
+            usage = site.end(*window, len(recorded), out_dir) if site else {}
+            summarize_run(row, scenario, recorded, None, monitor, out_dir / "server.log" if site else None)
+            row.headroom.update(usage)
+            _workers_headroom(row, sites, out_dir, recorded)
             return
         booted = ahead.take(out_dir) if ahead else None
         stop = ahead.stop_later if ahead else processes.stop
@@ -128,14 +138,25 @@ def run_scenario(
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
             summarize_run(row, scenario, recorded, server, monitor)
+            _workers_headroom(row, sites, out_dir, recorded)
+
+
+def _workers_headroom(row: Row, sites: Sites, out_dir: Path, records: list[Record]) -> None:
+    """Workers started elsewhere are out of the monitor's reach (it sees the master, which sends nothing):
+    the generator's columns come from the workers' reports of themselves."""
+    if sites.master_bind and records:
+        start, end = metrics.span(records)
+        row.headroom.update(remote.generator_usage(out_dir, start, end, len(cpus.usable())))
 
 
 def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: RunningServer | None,
-                  monitor: headroom.Monitor | None = None) -> None:  # fmt: skip
-    """The run's records → the row's measurement, ideal, headroom, and its status: completed, or failed and why."""
+                  monitor: headroom.Monitor | None = None, log: Path | None = None) -> None:  # fmt: skip
+    """The run's records → the row's measurement, ideal, headroom, and its status: completed, or failed and why.
+    The server's log is server's, or log for a site served elsewhere; without either there is no log analysis."""
     row.measured.update(metrics.summarize(records))
     row.measured.update(metrics.view_split(records))
-    row.measured.update((serverlog.read(server.log) if server else serverlog.LogStats()).as_summary())
+    log = server.log if server else log
+    row.measured.update((serverlog.read(log) if log else serverlog.LogStats()).as_summary())
     row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in records])
     row.ideal.update(ideal.compare(row.to_json()))
     if records and monitor:
@@ -167,7 +188,7 @@ def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup:
         run_scenario(scenario, out_dir, row, sites, warmup, ahead)
     except servers.BootError as exc:
         row.status = summary.Status("boot_failed", str(exc))
-    except swarm.SwarmError as exc:
+    except (swarm.SwarmError, remote.ControlError) as exc:
         row.status = summary.Status("failed", str(exc))
     except OSError as exc:  # a warm-up request failed
         row.status = summary.Status("failed", f"warm-up request failed: {exc}")

@@ -12,13 +12,20 @@ sampling as a local run; containers on one host share its clock. The master writ
 scenario's folder as server.log and access.log, so that the thread and queue analysis reads them as it
 does after a local run.
 
+How many workers: `djload run --workers-from HOST` counts the addresses HOST resolves to (in compose, the
+service name resolves to every container of the service), so that `--scale worker=N` needs no second
+number.
+
 The load: each locust worker measures its own process from the start barrier to its last answer and
 sends that to the master with its records (djload.locust_plugin); the master's locust writes the reports
 to generator.json beside the records. The generator columns then describe the processes that sent.
 """
 
 import json
+import socket
 import threading
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -30,10 +37,11 @@ from typing import Any
 
 from djload import headroom
 from djload.records import GENERATOR_REPORTS
-from djload.servers import NO_PROXY, RunningServer, check_bind, check_target
+from djload.servers import NO_PROXY, RunningServer, TargetError, check_bind, check_target
 
 LOGS = ("server.log", "access.log")
 TIMEOUT_S = 30.0
+RESOLVE_WAIT_S = 30.0  # a worker container that has just started may not be in the DNS yet
 # The server keys a site's /end answers; the generator keys come from the workers' reports.
 SERVER_KEYS = ("server_cpu_percent", "server_cpu_ms_per_request")
 
@@ -54,6 +62,7 @@ class _Measurement:
 
     def end(self, start: float, end: float, requests: int) -> dict[str, Any]:
         self.monitor.stop()
+        self._settle()
         usage = headroom.usage(self.monitor, start, end, requests)
         logs = {}
         for name, offset in self.offsets.items():
@@ -61,6 +70,16 @@ class _Measurement:
                 log.seek(offset)
                 logs[name] = log.read().decode(errors="replace")
         return {"usage": {key: usage[key] for key in SERVER_KEYS}, "logs": logs}
+
+    def _settle(self, longest_s: float = 1.0) -> None:
+        """A server writes a request's access-log line after its answer: wait until the logs stop growing."""
+        deadline, sizes = time.monotonic() + longest_s, None
+        while time.monotonic() < deadline:
+            now = [_size(self.folder / name) for name in LOGS]
+            if now == sizes:
+                return
+            sizes = now
+            time.sleep(0.05)
 
 
 def _size(path: Path) -> int:
@@ -142,11 +161,20 @@ class Control:
     def _post(self, path: str) -> dict[str, Any]:
         check_target(self.url, self.allow_remote)
         request = urllib.request.Request(self.url + path, method="POST")
-        try:
-            with NO_PROXY.open(request, timeout=TIMEOUT_S) as response:
-                return dict(json.load(response))
-        except (OSError, ValueError) as exc:
-            raise ControlError(f"the site's control endpoint {self.url}{path.split('?')[0]} failed: {exc}") from None
+        # `djload serve` opens its control endpoint just after the site answers: a refusal may only be early.
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                with NO_PROXY.open(request, timeout=TIMEOUT_S) as response:
+                    return dict(json.load(response))
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, ConnectionRefusedError) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                error: Exception = exc
+            except (OSError, ValueError) as exc:
+                error = exc
+            raise ControlError(f"the site's control endpoint {self.url}{path.split('?')[0]} failed: {error}")
 
 
 def generator_usage(out_dir: Path, start: float, end: float, cpus: int) -> dict[str, Any]:
@@ -170,3 +198,22 @@ def generator_usage(out_dir: Path, start: float, end: float, cpus: int) -> dict[
         "generator_capacity_cpus": capacity,
         "generator_bound": busy / wall / capacity > headroom.SATURATED,
     }
+
+
+def count_workers(host: str, wait_s: float = RESOLVE_WAIT_S) -> int:
+    """How many addresses host resolves to (IPv4 ones where there are any): the worker containers there are."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except socket.gaierror:
+            found = []
+        by_family: dict[int, set[str]] = {}
+        for family, *_, address in found:
+            by_family.setdefault(family, set()).add(str(address[0]))
+        addresses = by_family.get(socket.AF_INET) or by_family.get(socket.AF_INET6)
+        if addresses:
+            return len(addresses)
+        if time.monotonic() > deadline:
+            raise TargetError(f"--workers-from {host}: the name resolves to no address within {wait_s:g} s")
+        time.sleep(0.5)

@@ -55,11 +55,16 @@ def test_each_service_runs_a_djload_command_that_fits() -> None:
     assert modes == {"site-wsgi": "wsgi", "site-asgi": "asgi"}
 
     master = djload_args(services["master"])
-    assert master.command == "run" and master.workers == services["worker"]["scale"] == 3
-    targets = dict(master.target)
+    # As many locust workers as there are worker containers: WORKERS=3 scales the service to 3.
+    assert master.command == "run" and master.workers_from == "worker" and services["worker"]["scale"] == 3
+    assert "worker" in services["master"]["depends_on"]  # they exist before the master counts them
+    targets, controls = dict(master.target), dict(master.control)
     for scenario in load(master.paths):
-        site = re.match(r"http://([\w-]+):", targets[scenario.server.mode])
-        assert site and modes[site.group(1)] == scenario.server.mode, scenario.name
+        mode = scenario.server.mode
+        site = re.match(r"http://([\w-]+):", targets[mode])
+        assert site and modes[site.group(1)] == mode, scenario.name
+        # Each site's control endpoint is where that site's `djload serve` opens it.
+        assert controls[mode] == f"http://{site.group(1)}:{sites[site.group(1)].control_port}", scenario.name
     assert cli._sites(master).master_bind is not None
 
     worker = djload_args(services["worker"])
@@ -90,6 +95,7 @@ COMPOSE_TIMEOUT_S = 900  # a fresh machine builds the image (pip installs every 
 SLEEP_ROW_FASTEST, SLEEP_ROW_SLOWEST = 0.97, 1.25
 # A user id that is not root's, when the tests run as root: the results must belong to whoever runs compose.
 NON_ROOT_IDS = (4242, 4242)
+WORKERS = 3  # not the file's default of 2
 
 
 def compose_command() -> list[str] | None:
@@ -155,7 +161,9 @@ def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> 
                               timeout=timeout)  # fmt: skip
 
     try:
-        up = compose("up", "--build", "--exit-code-from", "master", timeout=COMPOSE_TIMEOUT_S)
+        # --scale rather than WORKERS: the master must take the workers that are there.
+        up = compose("up", "--build", "--scale", f"worker={WORKERS}", "--exit-code-from", "master",
+                     timeout=COMPOSE_TIMEOUT_S)  # fmt: skip
         assert up.returncode == 0, (up.stdout + up.stderr)[-4000:]
     finally:
         down = compose("down", "-v", "--remove-orphans")
@@ -178,3 +186,12 @@ def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> 
         assert (row["completed_requests"], row["total_errors"]) == (expected["completed_requests"], 0), name
         for key in ("total_time_s", "mean_latency_ms"):
             assert SLEEP_ROW_FASTEST * expected[key] <= row[key] <= SLEEP_ROW_SLOWEST * expected[key], (name, key)
+    # As complete as a local run: the sites' CPU and log lines per scenario, the workers' own CPU.
+    for name, row in rows.items():
+        assert row["locust_processes"] == WORKERS and row["generator_capacity_cpus"] >= 1, name
+        assert row["generator_busy_percent"] > 0 and row["server_cpu_ms_per_request"] > 0, name
+        assert row["log_views_started"] == row["completed_requests"], name
+        assert (folder / name / "server.log").exists() and (folder / name / "access.log").exists(), name
+    # The talk's point, from the sites' logs: ten threads for the sync view under ASGI, one under WSGI.
+    assert (rows["asgi-sync"]["log_distinct_threads"], rows["wsgi-sync"]["log_distinct_threads"]) == (10, 1)
+    assert (rows["asgi-async"]["log_peak_in_view"], rows["wsgi-async"]["log_peak_in_view"]) == (10, 1)

@@ -75,12 +75,14 @@ def test_external_workers_and_a_running_site(scenario_file: ScenarioFactory, tmp
     """The shape of `docker compose up`: a site served apart, workers apart, two scenarios in a row."""
     scenario_file("first")
     scenarios = scenario_file("second", swarm={"users": 4, "requests_per_user": 3}).parent
-    port, master = free_port(), f"127.0.0.1:{free_port()}"
-    site = _start("serve", scenarios / "first.yaml", "--port", str(port), log=tmp_path / "site.log")
+    port, control, master = free_port(), free_port(), f"127.0.0.1:{free_port()}"
+    site = _start("serve", scenarios / "first.yaml", "--port", str(port), "--control-port", str(control),
+                  log=tmp_path / "site.log")  # fmt: skip
     workers = [_start("worker", "--master", master, log=tmp_path / f"worker-{i}.log") for i in range(2)]
     try:
         done = djload("run", scenarios, "--workers", "2", "--external-workers", master,
-                      "--target", f"asgi=http://127.0.0.1:{port}", "--out", tmp_path / "out")  # fmt: skip
+                      "--target", f"asgi=http://127.0.0.1:{port}", "--control", f"asgi=http://127.0.0.1:{control}",
+                      "--out", tmp_path / "out")  # fmt: skip
     finally:
         codes = [_interrupt(p) for p in [*workers, site]]
     assert done.returncode == 0, done.stderr + done.stdout
@@ -89,8 +91,31 @@ def test_external_workers_and_a_running_site(scenario_file: ScenarioFactory, tmp
     assert (first["completed_requests"], second["completed_requests"]) == (10, 12)
     assert first["target"] == f"http://127.0.0.1:{port}" and first["server_command"] is None
     assert first["total_time_s"] < 2 * SLEEP
+    # As complete as a local run: the server's CPU and each run's own log lines from the site's control
+    # endpoint, the generator's CPU from the two workers that sent (not from the master, which sends nothing).
+    for row, requests in ((first, 10), (second, 12)):
+        assert row["server_cpu_ms_per_request"] > 0 and row["generator_capacity_cpus"] == 2
+        assert row["generator_busy_percent"] > 0 and row["log_views_started"] == requests
+        folder = tmp_path / "out" / row["scenario"]
+        assert len((folder / "access.log").read_text().splitlines()) == requests  # the warm-up comes before
+    assert first["log_peak_in_view"] == 10  # ten users at once on the ASGI event loop
     assert "--master-bind-host 127.0.0.1" in (tmp_path / "out" / "second" / "command-lines.txt").read_text()
     assert all(log.read_text().count("Got quit message from master") == 2 for log in tmp_path.glob("worker-*.log"))
+
+
+def test_workers_from_counts_the_addresses_of_a_name(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    master = f"127.0.0.1:{free_port()}"
+    worker = _start("worker", "--master", master, log=tmp_path / "worker.log")
+    try:  # 127.0.0.1 resolves to one address: one worker, as compose's DNS gives one per container
+        done = djload("run", scenario_file(), "--workers-from", "127.0.0.1", "--external-workers", master,
+                      "--out", tmp_path / "out")  # fmt: skip
+    finally:
+        _interrupt(worker)
+    assert done.returncode == 0, done.stderr + done.stdout
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (row["locust_processes"], row["completed_requests"]) == (1, 10)
+    alone = djload("run", scenario_file(), "--workers-from", "127.0.0.1", "--out", tmp_path / "alone")
+    assert alone.returncode == 2 and "needs --external-workers" in alone.stderr
 
 
 def test_a_remote_master_or_target_is_refused(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
