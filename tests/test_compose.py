@@ -96,6 +96,7 @@ SLEEP_ROW_FASTEST, SLEEP_ROW_SLOWEST = 0.97, 1.25
 # A user id that is not root's, when the tests run as root: the results must belong to whoever runs compose.
 NON_ROOT_IDS = (4242, 4242)
 WORKERS = 3  # not the file's default of 2
+CACHE_TAG = "djload-test-cache"
 
 
 def compose_command() -> list[str] | None:
@@ -144,6 +145,21 @@ def talk_sleep_rows() -> dict[str, dict[str, float]]:
     return rows
 
 
+def _image_id(tag: str) -> str:
+    found = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", tag], capture_output=True, text=True,
+                           timeout=60)  # fmt: skip
+    return found.stdout.strip() if found.returncode == 0 else ""
+
+
+def keep_as_cache(image: str) -> None:
+    """The run's image becomes djload-test-cache (the next build reuses its layers); the one it replaces goes."""
+    before = _image_id(CACHE_TAG)
+    subprocess.run(["docker", "tag", image, CACHE_TAG], capture_output=True, timeout=60)
+    subprocess.run(["docker", "rmi", image], capture_output=True, timeout=60)
+    if before and before != _image_id(CACHE_TAG):
+        subprocess.run(["docker", "rmi", before], capture_output=True, timeout=60)  # refused if still in use
+
+
 def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> None:
     ids = NON_ROOT_IDS if os.getuid() == 0 else (os.getuid(), os.getgid())
     results = clean_copy / "results"
@@ -151,7 +167,7 @@ def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> 
     os.chown(results, *ids)
     project = f"djloadtest{os.getpid()}{uuid.uuid4().hex[:6]}"
     # An image tag of its own, so that a compose run elsewhere on the machine never swaps it under this one;
-    # kept afterwards as djload-test-cache, whose layers make the next build start from the dependencies.
+    # kept afterwards as CACHE_TAG, whose layers let the next build start past the dependencies.
     image = f"djload-test-{project}"
     env = {key: value for key, value in os.environ.items() if key not in ("WORKERS", "COMPOSE_FILE")}
     env |= {"COMPOSE_PROJECT_NAME": project, "DJLOAD_IMAGE": image, "UID": str(ids[0]), "GID": str(ids[1])}
@@ -167,8 +183,7 @@ def test_compose_up_reproduces_the_talk(engine: list[str], clean_copy: Path) -> 
         assert up.returncode == 0, (up.stdout + up.stderr)[-4000:]
     finally:
         down = compose("down", "-v", "--remove-orphans")
-        subprocess.run(["docker", "tag", image, "djload-test-cache"], capture_output=True, timeout=60)
-        subprocess.run(["docker", "rmi", image], capture_output=True, timeout=60)
+        keep_as_cache(image)
     assert down.returncode == 0, down.stderr
     left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
