@@ -230,15 +230,23 @@ def _run_dir(folder: RunFolder, scenario: Scenario, n: int, repeat: int) -> Call
     return make
 
 
-def _write_report(folder: Path) -> None:
+def _write_report(folder: Path) -> Interrupted | None:
     """The report goes inside the results folder before its final rename; a report that cannot be drawn
-    must not cost the run its results, so its failure is said and the run goes on to finish."""
+    must not cost the run its results, so its failure is said and the run goes on to finish. A signal
+    cuts it short, even on the way out of an interrupted run: the results are kept, and `djload report`
+    draws it later. Returns that signal."""
     try:
-        from djload import report  # matplotlib: imported when needed, or ahead while a swarm idles
+        with processes.cancellable():
+            from djload import report  # matplotlib: imported when needed, or ahead while a swarm idles
 
-        report.write(folder)
+            report.write(folder)
+    except Interrupted as exc:
+        print(f"djload: the report was not written (interrupted by {exc}); `djload report` on the results folder "
+              "writes it", file=sys.stderr)  # fmt: skip
+        return exc
     except Exception as exc:  # noqa: BLE001 - any drawing failure; the measurements are already saved
         print(f"djload: the report could not be written: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return None
 
 
 def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
@@ -246,6 +254,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
     machine = machine_metadata()
     rows: list[Row] = []
     interrupted: Interrupted | None = None
+    report_interrupted: Interrupted | None = None
     # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
     numbers = range(1, plan.repeat + 1)
     runs_in_order = [(s, _run_dir(folder, s, n, plan.repeat)) for s in plan.scenarios for n in numbers]
@@ -294,6 +303,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
         with processes.shielded():
             processes.stop_all()
             summary.write(folder.path / summary.SUMMARY_JSON, rows)
-            _write_report(folder.path)
+            report_interrupted = _write_report(folder.path)
+            # The rows are whole: a signal during the report alone does not mark the results interrupted.
             final = folder.finish(interrupted=interrupted is not None)
-    return Outcome(rows, final, interrupted)
+    return Outcome(rows, final, interrupted or report_interrupted)

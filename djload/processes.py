@@ -117,6 +117,7 @@ class _Keeper:
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
     if _state.raised:
+        _state.pending = name  # changes nothing now; a job on the way out may still be cut short by it
         return
     if _state.shield_depth:
         _state.pending = name
@@ -143,6 +144,22 @@ def shielded() -> Iterator[None]:
             name, _state.pending = _state.pending, None
             _state.raised = True
             raise Interrupted(name)
+
+
+@contextlib.contextmanager
+def cancellable() -> Iterator[None]:
+    """A long job on the way out (the report) that a signal may cut short, even inside a shielded block
+    and after the signal that started the way out: the next one raises Interrupted here."""
+    saved = _state.shield_depth, _state.raised
+    _state.shield_depth, _state.raised = 0, False
+    try:
+        if _state.pending:  # arrived while the way out was being taken: the job is not wanted
+            name, _state.pending = _state.pending, None
+            _state.raised = True
+            raise Interrupted(name)
+        yield
+    finally:
+        _state.shield_depth, _state.raised = saved
 
 
 def raise_fd_limit() -> int:

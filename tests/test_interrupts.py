@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from djload import processes
 from tests.conftest import Run, ScenarioFactory, new_results
 
 EXIT_INTERRUPTED = 130
@@ -161,3 +162,25 @@ def test_a_killed_run_takes_its_servers_and_locust_along(scenario_file: Scenario
     assert summary(out)[0]["status"] == "completed"
     assert "ended without finishing it" in (tmp_path / "out-killed" / "KILLED.txt").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out-killed", "scenarios"]
+
+
+def test_the_report_on_the_way_out_answers_a_further_signal() -> None:
+    """After the first signal later ones are held back so that the cleanup runs whole; the report, a long
+    job of that cleanup, is the exception: the next signal cuts it short (and the results are kept)."""
+    saved = {sig: signal.getsignal(sig) for sig in processes.SIGNALS}
+    try:
+        processes.install_signal_handlers()
+        with pytest.raises(processes.Interrupted, match="SIGTERM"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        with processes.shielded(), pytest.raises(processes.Interrupted, match="SIGHUP"), processes.cancellable():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)
+        with processes.shielded():
+            os.kill(os.getpid(), signal.SIGINT)  # during the cleanup before the report: held back
+            time.sleep(0.1)
+            with pytest.raises(processes.Interrupted, match="SIGINT"), processes.cancellable():
+                pytest.fail("a signal that came before the report means: no report")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
