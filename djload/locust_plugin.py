@@ -72,6 +72,10 @@ def add_arguments(parser: Any) -> None:
                         help="Folder for the raw per-request records")  # fmt: skip
     parser.add_argument("--start-file", default="", include_in_web_ui=False,
                         help="Wait until this file exists before starting (the run is started ahead)")  # fmt: skip
+    parser.add_argument("--mix", default="", include_in_web_ui=False,
+                        help="A weighted mix of requests as JSON (instead of --endpoint): "
+                             '{"processes": N, "entries": [{"method", "path", "json", "body", "headers", '
+                             '"status", "weight"}, ...]}')  # fmt: skip
 
 
 def url_path(options: Any) -> str:
@@ -88,7 +92,7 @@ def record(start_time: float, response_time: float, response_length: int, respon
         start_time = scheduled
     raw.append(
         (start_time, response_time, getattr(response, "status_code", 0), response_length, exception,
-         tuple(headers.get(name) for name in records.HEADERS))
+         tuple(headers.get(name) for name in records.HEADERS), context.get("entry") if context else None)
     )  # fmt: skip
 
 

@@ -166,3 +166,29 @@ def repeated(runs: Sequence[dict[str, object]]) -> dict[str, object]:
     result["spread"] = spreads
     result["unstable"] = [key for key, s in spreads.items() if s["rel_std_dev"] > UNSTABLE]
     return result
+
+
+BY_REQUEST_KEYS = ("completed_requests", "total_errors", "mean_latency_ms", "p50_ms", "p90_ms", "p99_ms")
+
+
+def by_request(records: Sequence[Record], entries: Sequence[tuple[str, str, bool | None]]) -> list[dict[str, Any]]:
+    """A mix's metrics per entry (method, path, whether its view is async), from the records it marked.
+
+    An entry's effective_rps is its completed requests over the whole run's total time: its share of the
+    run's throughput, so that the entries' RPS add up to the run's.
+    """
+    total = total_time_s(records)
+    rows: list[dict[str, Any]] = []
+    for index, (method, path, is_async) in enumerate(entries):
+        own = [record for record in records if record.entry == index]
+        measured = summarize(own)
+        rows.append(
+            {
+                "method": method,
+                "path": path,
+                **{key: measured[key] for key in BY_REQUEST_KEYS},
+                "effective_rps": effective_rps(len(own), total),
+                "async": is_async,
+            }
+        )
+    return rows

@@ -23,6 +23,7 @@ class Record:
     thread_id: int | None = None
     view_start: float | None = None
     view_ms: float | None = None
+    entry: int | None = None  # which entry of a scenario's `requests:` mix it was (0-based); empty without a mix
 
     @property
     def end(self) -> float:
@@ -45,6 +46,7 @@ def from_event(
     size: int | None,
     exception: BaseException | None,
     headers: tuple[str | None, str | None, str | None, str | None],
+    entry: int | None = None,
 ) -> Record:
     """A record from what a locust request event saw; headers are X-Worker-Pid, -Thread-Id, -View-Start, -View-Ms."""
     pid, thread, view_start, view_ms = headers
@@ -58,6 +60,7 @@ def from_event(
         thread_id=int(thread) if thread else None,
         view_start=float(view_start) if view_start else None,
         view_ms=float(view_ms) if view_ms else None,
+        entry=entry,
     )
 
 
@@ -83,6 +86,7 @@ def _parse(row: dict[str, str]) -> Record:
         thread_id=_int_or_none(row["thread_id"]),
         view_start=_float_or_none(row["view_start"]),
         view_ms=_float_or_none(row["view_ms"]),
+        entry=_int_or_none(row.get("entry") or ""),  # files written before mixes have no such column
     )
 
 

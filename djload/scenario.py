@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from djload import cpus as cpu_lists
-from djload import matrix
+from djload import matrix, usersite
 from djload import thresholds as limits
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site
 from djload.summary import METRIC_KEYS
+from djload.usersite import Request
 from djload.yamlcheck import Checker, Map, at_least, between, one_of, positive, read
 from djload.yamlcheck import ScenarioError as ScenarioError  # raised by load: its callers catch it from here
 
@@ -103,6 +104,15 @@ class Scenario:
     matrix: tuple[tuple[str, str], ...] = ()
     site: Site = BUNDLED
     thresholds: tuple[limits.Threshold, ...] = ()  # conditions the run must meet, or djload exits 4
+    # A weighted mix (`requests:`), sent in a fixed order per user; empty: every request to `endpoint`.
+    # A user's project always has one: its `endpoint:` is a mix of one.
+    requests: tuple[Request, ...] = ()
+    site_line: int = field(default=0, compare=False)  # where the file's `site:` is, for the project's check
+
+    @property
+    def endpoint_label(self) -> str:
+        """What the requests go to, in one line: the endpoint, or the mix."""
+        return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path
 
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -214,7 +224,9 @@ def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
         return ()
 
 
-TOP_KEYS = ("name", "description", "server", "endpoint", "sleep", "swarm", "cpus", "expected", "thresholds")
+TOP_KEYS = (
+    "name", "description", "site", "server", "endpoint", "requests", "sleep", "swarm", "cpus", "expected", "thresholds",
+)  # fmt: skip
 
 
 def _thresholds(checker: Checker, data: Map) -> tuple[limits.Threshold, ...]:
@@ -241,7 +253,7 @@ def parse(data: Map, source: str) -> Scenario:
     name = checker.get(data, "name", str, default=Path(source).stem, check=_name)
     description = checker.get(data, "description", str, default="")
     sleep = checker.get(data, "sleep", float, default=2.0, check=between(0, MAX_SECONDS))
-    site = BUNDLED
+    site = usersite.parse_site(checker, data, source) if "site" in data else BUNDLED
 
     server = None
     server_map = checker.section(data, "server", "mode")
@@ -254,11 +266,24 @@ def parse(data: Map, source: str) -> Scenario:
         )
 
     endpoint = None
-    endpoint_map = checker.section(data, "endpoint", "path")
-    if endpoint_map is not None:
-        checker.known_keys(endpoint_map, ("path", "query"), "endpoint.")
-        path = checker.get(endpoint_map, "path", str, "endpoint.", check=one_of(site.paths))
-        endpoint = Endpoint(path=path, query=tuple(_query(checker, endpoint_map, "endpoint.").items()))
+    requests: tuple[Request, ...] = ()
+    if "requests" in data:
+        if "endpoint" in data:
+            checker.problem(data.key_lines["endpoint"], "endpoint", "give either endpoint or requests, not both")
+        if site:
+            requests = usersite.parse_requests(checker, data, site)
+        if requests:
+            endpoint = Endpoint(path=requests[0].path)  # a warm-up goes to the mix's first entry
+    else:
+        endpoint_map = checker.section(data, "endpoint", "path")
+        if endpoint_map is not None and site:
+            checker.known_keys(endpoint_map, ("path", "query"), "endpoint.")
+            path_check = usersite.starts_with_slash if site.project else one_of(site.paths)
+            path = checker.get(endpoint_map, "path", str, "endpoint.", check=path_check)
+            endpoint = Endpoint(path=path, query=tuple(_query(checker, endpoint_map, "endpoint.").items()))
+            if site.project:
+                line = endpoint_map.key_lines.get("path", endpoint_map.line)
+                requests = (usersite.Request(endpoint.url_path, line=line, where="endpoint.path"),)
 
     swarm = None
     swarm_map = checker.section(data, "swarm", "users")
@@ -283,10 +308,13 @@ def parse(data: Map, source: str) -> Scenario:
                     expected[key] = checker.get(expected_map, key, float, "expected.", check=at_least(0))
 
     thresholds = _thresholds(checker, data) if "thresholds" in data else ()
+    if requests and swarm and swarm.model == "open":
+        only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
+        checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)
 
     if checker.problems:
         raise ScenarioError(checker.problems)
-    assert server and endpoint and swarm
+    assert server and endpoint and swarm and site
     return Scenario(
         name=name,
         description=description,
@@ -299,6 +327,8 @@ def parse(data: Map, source: str) -> Scenario:
         thresholds=thresholds,
         source=source,
         site=site,
+        requests=requests,
+        site_line=data.key_lines.get("site", 0),
     )
 
 
@@ -312,7 +342,7 @@ def load_scenarios(path: Path) -> list[Scenario]:
     source = str(path)
     data = read(path)
     if "matrix" not in data:
-        return [parse(data, source)]
+        return checked_projects([parse(data, source)])
     variants, problems = matrix.expand(data, source)
     scenarios: list[Scenario] = []
     for variant in variants:
@@ -324,7 +354,29 @@ def load_scenarios(path: Path) -> list[Scenario]:
         scenarios.append(replace(scenario, group=variant.group, matrix=variant.labels))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
-    return scenarios
+    return checked_projects(scenarios)
+
+
+def checked_projects(scenarios: list[Scenario]) -> list[Scenario]:
+    """Each user project's paths resolved by the project itself (once per site and mix), before anything
+    boots; its scenarios then carry the views' facts. ScenarioError for a path that does not resolve or a
+    project that does not import."""
+    checked: dict[tuple[Site, tuple[Request, ...]], tuple[Site, list[str]]] = {}
+    problems: list[str] = []
+    result: list[Scenario] = []
+    for scenario in scenarios:
+        if not scenario.site.project:
+            result.append(scenario)
+            continue
+        key = (scenario.site, scenario.requests)
+        if key not in checked:
+            checked[key] = usersite.check_paths(scenario.site, scenario.requests, scenario.source, scenario.site_line)
+        site, found = checked[key]
+        problems.extend(found)
+        result.append(replace(scenario, site=site))
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    return result
 
 
 def scenario_files(path: Path) -> list[Path]:

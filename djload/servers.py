@@ -9,8 +9,11 @@ import ipaddress
 import os
 import re
 import secrets
+import shlex
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -22,13 +25,14 @@ from pathlib import Path
 
 import psutil
 
-from djload import ROOT, limits, processes
+from djload import limits, processes
 from djload.modes import MODES, Launch
 from djload.scenario import Scenario
 from djload.sites import BUNDLED, Site
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
+SETUP_TIMEOUT_S = 600.0  # a project's setup commands (migrations, fixtures), each
 
 
 class BootError(Exception):
@@ -156,6 +160,8 @@ class RunningServer:
     started: float = field(default_factory=time.monotonic)  # when the process was started
     ready_after: float | None = None  # seconds from start to the first answer of the ready path, once seen
     ready_path: str = BUNDLED.ready
+    # A user's project answers its ready path with anything below 500 and no X-Worker-Pid of ours.
+    any_answer: bool = False
 
     @property
     def ready_url(self) -> str:
@@ -194,11 +200,15 @@ def poll_ready(server: RunningServer) -> bool:
         raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
     try:
         with NO_PROXY.open(url, timeout=1) as response:
-            if response.status == 200 and _ours(server.process, response.headers.get("X-Worker-Pid", "")):
+            ours = server.any_answer or _ours(server.process, response.headers.get("X-Worker-Pid", ""))
+            if response.status == 200 and ours:
                 server.ready_after = time.monotonic() - server.started
                 return True
     except urllib.error.HTTPError as exc:
         exc.close()
+        if server.any_answer and exc.code < 500:  # a 404 or a login redirect's 403: Django is answering
+            server.ready_after = time.monotonic() - server.started
+            return True
         # The site is up but broken (an import error in its URLs or views, a refused host): no
         # amount of waiting will make it answer 200.
         time.sleep(0.2)  # let the server's log line about it reach the file
@@ -242,6 +252,42 @@ def wait_for_site(
         time.sleep(0.1)
 
 
+def run_setup(scenario: Scenario, out_dir: Path) -> None:
+    """A project's setup commands, one after another in its folder with the server's environment, before
+    it boots; `python` there is the interpreter djload runs in. BootError with the output when one fails."""
+    site = scenario.site
+    if not site.setup:
+        return
+    log = out_dir / "setup.log"
+    with tempfile.TemporaryDirectory(prefix="djload-setup-") as bin_dir:
+        # `python` is djload's own interpreter whatever the PATH says (a project's venv is djload's). A
+        # script, not a symlink: a venv's interpreter finds its venv from the path it was started by.
+        python = Path(bin_dir) / "python"
+        python.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+        python.chmod(0o755)
+        env = environment(scenario)
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", os.defpath)
+        for command in site.setup:
+            with log.open("ab") as file:
+                file.write(f"$ {command}\n".encode())
+            process = processes.start(["/bin/sh", "-c", command], log, cwd=site.folder, env=env, append=True)
+            try:
+                process.wait(timeout=SETUP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                timed_out = process.poll() is None
+                processes.stop(process)
+            if timed_out or process.returncode != 0:
+                ended = (
+                    f"did not end within {SETUP_TIMEOUT_S:g} s"
+                    if timed_out
+                    else processes.describe_exit(process.returncode)
+                )
+                raise BootError(f"setup command {shlex.quote(command)} {ended} (in {site.folder})\n"
+                                f"{processes.tail(log)}")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     """One server to boot: the scenario (its site, mode, workers, CPUs), the folder its logs go to, and
@@ -261,10 +307,14 @@ def start(spec: ServerSpec) -> RunningServer:
     if spec.port:
         check_port_free(host, spec.port)
     port = spec.port or free_port(host)
+    run_setup(scenario, spec.out_dir)
     log = spec.out_dir / "server.log"
     argv = processes.pinned(command(scenario, port, spec.out_dir / "access.log", host), scenario.cpus.server)
-    process = processes.start(argv, log, cwd=ROOT, env=environment(scenario))
-    return RunningServer(process, argv, local_url(host, port), log, ready_path=scenario.site.ready)
+    # In the site's folder: a project's relative paths (its SQLite file, templates) mean what they mean
+    # under its own server.
+    process = processes.start(argv, log, cwd=scenario.site.folder, env=environment(scenario))
+    site = scenario.site
+    return RunningServer(process, argv, local_url(host, port), log, ready_path=site.ready, any_answer=site.project)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ class Work(Enum):
     SLEEP = "sleep"  # waits the scenario's `sleep` seconds and uses no CPU
     COMPUTATION = "computation"  # counts down the query's `times` on the CPU
     NOTHING = "nothing"  # answers at once
+    UNKNOWN = "unknown"  # a user's project: what its views do is theirs; the queueing model does not guess
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class View:
     def kind(self) -> str:
         """The talk's words: sleeping, blocking or computation, sync or async."""
         interface = "async" if self.is_async else "sync"
+        if self.work is Work.UNKNOWN:
+            return interface
         if self.work is Work.SLEEP:
             return f"{interface}, {'blocking' if self.blocking else 'sleeping'}"
         return f"{interface}, {self.work.value}"
@@ -54,7 +57,11 @@ class Site:
     asgi: str  # the ASGI application, "package.asgi:application"
     views: tuple[View, ...]
     ready: str = "/health/"  # polled until it answers; the site is up from then on
-    env: tuple[tuple[str, str], ...] = field(default=())  # extra environment for its server
+    env: tuple[tuple[str, str], ...] = field(default=())  # extra environment for its setup and server
+    # A user's project (a scenario's `site:`), not the bundled site: any answer below 500 on its ready
+    # path means it is up, as it sends none of the bundled site's X-Worker-Pid headers.
+    project: bool = False
+    setup: tuple[str, ...] = ()  # shell commands run in its folder before each boot
 
     def application(self, interface: str) -> str:
         """The application path a server of this interface ('wsgi' or 'asgi') loads."""

@@ -152,10 +152,18 @@ def _common(spec: SwarmSpec, users: int, spawn_rate: float) -> list[str]:
         # Failed requests are counted from the records; a non-zero exit means locust itself failed.
         "--exit-code-on-error", "0",
         "--loglevel", "INFO",
-        "--endpoint", scenario.endpoint.path,
-        "--query", scenario.endpoint.query_string,
+        *_target(scenario),
         "--request-timeout", f"{scenario.swarm.timeout_s:g}",
     ]  # fmt: skip
+
+
+def _target(scenario: Scenario) -> list[str]:
+    """One endpoint of the bundled site, or the scenario's mix, written out whole on the command line so
+    that the command line alone repeats the run."""
+    if not scenario.requests:
+        return ["--endpoint", scenario.endpoint.path, "--query", scenario.endpoint.query_string]
+    entries = [request.as_json() for request in scenario.requests]
+    return ["--mix", json.dumps({"processes": scenario.swarm.processes, "entries": entries}, separators=(",", ":"))]
 
 
 def _open_model(spec: SwarmSpec) -> list[str]:

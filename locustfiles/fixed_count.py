@@ -9,16 +9,25 @@ djload's Locust plugin (djload/locust_plugin.py).
 Two user classes, chosen by name on locust's command line: FixedCountUser (HttpUser, requests) and
 FastFixedCountUser (FastHttpUser, geventhttpclient: several times cheaper per request, the one to
 use when measuring throughput).
+
+With --mix each user sends the mix's entries in its own fixed weighted order (djload/mix.py), each
+request marked with its entry's number so that the records can be split per entry.
 """
 
+import itertools
+import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from locust import FastHttpUser, HttpUser, events
 from locust.env import Environment
 from locust.exception import StopUser
 
+from djload import mix
 from djload.locust_plugin import url_path, wait_for_start
+
+users_here = itertools.count()  # this process's users, in the order they start
 
 
 @events.init_command_line_parser.add_listener
@@ -29,20 +38,55 @@ def add_arguments(parser: Any) -> None:
                         help="Seconds each user keeps making requests (instead of a count); 0 means off")  # fmt: skip
 
 
+def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterator[None]:
+    """Sends the user's next request of the mix at each step, in the user's own weighted order."""
+    options = user.environment.parsed_options
+    spec = json.loads(options.mix)
+    entries = spec["entries"]
+    # A number for this user over every locust process: the master hands users out in turn.
+    number = next(users_here) * spec["processes"] + getattr(user.environment.runner, "worker_index", 0)
+    cycle = mix.order([entry["weight"] for entry in entries], sum(entry["weight"] for entry in entries), number)
+    for index in itertools.cycle(cycle):
+        entry = entries[index]
+        headers = dict(entry["headers"])
+        data = entry["json"] if entry["json"] is not None else entry["body"]
+        if entry["json"] is not None:
+            headers.setdefault("Content-Type", "application/json")
+        name = f"{entry['method']} {entry['path']}"
+        with user.client.request(entry["method"], entry["path"], name=name, data=data, headers=headers,
+                                 catch_response=True, context={"entry": index}, **kwargs) as response:  # fmt: skip
+            status = response.status_code
+            if status:  # 0: no answer at all; locust reports the connection's error itself
+                wanted = entry["status"]
+                if status == wanted or wanted is None and 200 <= status < 400:
+                    response.success()
+                else:
+                    response.failure(f"HTTP {status}, expected {wanted or '2xx or 3xx'}")
+        yield
+
+
 def make_requests(user: HttpUser | FastHttpUser) -> None:
     options = user.environment.parsed_options
     url = url_path(options)
     get = user.client.get
     # HttpUser takes the timeout per request, FastHttpUser when its client is made (see below).
     kwargs = {"timeout": options.request_timeout} if isinstance(user, HttpUser) else {}
+    sender = _mix_sender(user, kwargs) if options.mix else None
     wait_for_start()
+
+    def send() -> None:
+        if sender:
+            next(sender)
+        else:
+            get(url, name=url, **kwargs)
+
     if options.duration:
         deadline = time.monotonic() + options.duration
         while time.monotonic() < deadline:
-            get(url, name=url, **kwargs)
+            send()
     else:
         for _ in range(options.requests_per_user):
-            get(url, name=url, **kwargs)
+            send()
     raise StopUser()
 
 

@@ -1,5 +1,6 @@
 import pytest
 
+from djload import metrics
 from djload.metrics import effective_rps, peak_overlap, percentile, summarize, total_time_s, view_split
 from djload.records import Record
 
@@ -85,3 +86,26 @@ def test_view_split_without_headers() -> None:
 def test_back_to_back_intervals_do_not_overlap() -> None:
     assert peak_overlap([(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]) == 1
     assert peak_overlap([(0.0, 2.0), (1.0, 3.0), (1.5, 1.6)]) == 3
+
+
+def test_by_request_splits_a_mix_by_entry_and_shares_the_runs_time() -> None:
+    records = [
+        Record(0.0, 100.0, 200, 1, entry=0),
+        Record(0.0, 300.0, 200, 1, entry=0),
+        Record(0.5, 500.0, 500, 1, "HTTP 500", entry=1),
+        Record(1.0, 1000.0, 201, 1, entry=2),
+    ]
+    rows = metrics.by_request(records, [("GET", "/a/", False), ("GET", "/b/", True), ("POST", "/c/", False)])
+    assert [(r["method"], r["path"], r["async"]) for r in rows] == [("GET", "/a/", False), ("GET", "/b/", True),
+                                                                  ("POST", "/c/", False)]  # fmt: skip
+    assert [r["completed_requests"] for r in rows] == [2, 1, 1]
+    assert [r["total_errors"] for r in rows] == [0, 1, 0]
+    assert rows[0]["mean_latency_ms"] == 200.0 and rows[0]["p50_ms"] == 200.0
+    assert [r["effective_rps"] for r in rows] == [1.0, 0.5, 0.5]  # over the run's 2 s, summing to its RPS
+    assert set(rows[0]) == {"method", "path", "completed_requests", "total_errors", "mean_latency_ms", "p50_ms",
+                            "p90_ms", "p99_ms", "effective_rps", "async"}  # fmt: skip
+
+
+def test_by_request_of_an_entry_nothing_was_sent_to() -> None:
+    (row,) = metrics.by_request([Record(0.0, 1.0, 200, 1)], [("GET", "/a/", None)])
+    assert row["completed_requests"] == 0 and row["mean_latency_ms"] is None

@@ -1,0 +1,204 @@
+"""A scenario's own Django project and its weighted mix: the `site:` block, the `requests:` list, and the
+check of every path against the project itself before anything boots.
+
+```yaml
+site: {path: ../shop, settings: shop.settings, setup: [python manage.py migrate --noinput], env: {SHOP_DB: x}}
+requests:
+  - {path: /items/, weight: 2}
+  - {method: POST, path: /orders/, json: {item: 3, quantity: 2}, status: 201, weight: 3}
+```
+The project is imported only in a subprocess (djload.project); each path must resolve with Django's URL
+resolver, and a view's async-ness is read from the view it resolves to.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from djload.sites import Site, View, Work
+from djload.yamlcheck import Checker, Map, between, one_of
+
+SITE_KEYS = ("path", "settings", "wsgi", "asgi", "ready", "setup", "env")
+REQUEST_KEYS = ("method", "path", "json", "body", "headers", "status", "weight")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+MAX_WEIGHT = 1000
+
+
+@dataclass(frozen=True)
+class Request:
+    """One entry of a scenario's mix."""
+
+    path: str  # may carry a query string
+    method: str = "GET"
+    weight: int = 1
+    json: str | None = None  # the JSON body, as sent (Content-Type: application/json)
+    body: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    status: int | None = None  # the status that counts as success; None: any 2xx or 3xx
+    line: int = field(default=0, compare=False)  # where the scenario file says it
+    where: str = field(default="", compare=False)  # and as which field: "requests[2].path"
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def as_json(self) -> dict[str, Any]:
+        """What the locustfile sends for it (djload.swarm writes these for locust)."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "json": self.json,
+            "body": self.body,
+            "headers": dict(self.headers),
+            "status": self.status,
+            "weight": self.weight,
+        }
+
+
+def label(requests: Iterable[Request]) -> str:
+    """A mix in one line: "GET /items/ ×2, POST /orders/ ×3"."""
+    return ", ".join(f"{request.label} ×{request.weight}" for request in requests)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
+
+
+def _strings(checker: Checker, mapping: Map, key: str, where: str) -> dict[str, str]:
+    """A mapping of names to plain values (an environment, headers), values as text."""
+    value = checker.get(mapping, key, dict, where, default={})
+    found: dict[str, str] = {}
+    for name, item in (value or {}).items():
+        text = _text(item)
+        if text is None:
+            checker.problem(
+                value.key_lines[name], f"{where}{key}.{name}", f"must be a string or a number, got {item!r}"
+            )
+        else:
+            found[str(name)] = text
+    return found
+
+
+def starts_with_slash(value: Any) -> str | None:
+    if not value.startswith("/"):
+        return f"must be a URL path starting with '/', got {value!r}"
+    return None
+
+
+def parse_site(checker: Checker, data: Map, source: str) -> Site | None:
+    """The project a `site:` block names, its folder relative to the scenario file; None after a problem."""
+    section = checker.mapping(data["site"], data.key_lines["site"], "site")
+    if section is None:
+        return None
+    problems = len(checker.problems)
+    checker.known_keys(section, SITE_KEYS, "site.")
+    raw_path = checker.get(section, "path", str, "site.")
+    settings = checker.get(section, "settings", str, "site.")
+    folder = None
+    if raw_path is not None:
+        folder = (Path(source).parent / raw_path).resolve()
+        line = section.key_lines["path"]
+        if not folder.is_dir():
+            checker.problem(line, "site.path", f"no such folder: {folder}")
+        elif not (folder / "manage.py").is_file():
+            checker.problem(line, "site.path", f"{folder} holds no manage.py; name the folder that holds it")
+    package = settings.rsplit(".", 1)[0] + "." if settings and "." in settings else ""
+    wsgi = checker.get(section, "wsgi", str, "site.", default=f"{package}wsgi:application")
+    asgi = checker.get(section, "asgi", str, "site.", default=f"{package}asgi:application")
+    ready = checker.get(section, "ready", str, "site.", default="/", check=starts_with_slash)
+    setup: list[str] = []
+    if "setup" in section:
+        commands = section["setup"]
+        line = section.key_lines["setup"]
+        if isinstance(commands, str):
+            commands = [commands]
+        # A list (a matrix's copy of the file is made of plain lists).
+        if not isinstance(commands, list) or not all(isinstance(c, str) and c.strip() for c in commands):
+            checker.problem(line, "site.setup", f"must be a list of shell commands, got {section['setup']!r}")
+        else:
+            setup = list(commands)
+    env = _strings(checker, section, "env", "site.")
+    if len(checker.problems) > problems or folder is None or settings is None:
+        return None
+    return Site(
+        name=folder.name,
+        folder=folder,
+        settings=settings,
+        wsgi=wsgi,
+        asgi=asgi,
+        views=(),  # filled from the project itself once its paths are checked (check_paths)
+        ready=ready,
+        env=tuple(env.items()),
+        project=True,
+        setup=tuple(setup),
+    )
+
+
+def _request(checker: Checker, entry: Map, where: str, site: Site) -> Request | None:
+    problems = len(checker.problems)
+    checker.known_keys(entry, REQUEST_KEYS, where)
+    method = checker.get(entry, "method", str, where, default="GET", check=one_of(list(METHODS)))
+    path_check = starts_with_slash if site.project else one_of(site.paths)
+    path = checker.get(entry, "path", str, where, check=lambda value: path_check(value.split("?", 1)[0]))
+    weight = checker.get(entry, "weight", int, where, default=1, check=between(1, MAX_WEIGHT))
+    status = checker.get(entry, "status", int, where, default=None, check=between(100, 599))
+    body = checker.get(entry, "body", str, where, default=None)
+    json_text = None
+    if "json" in entry:
+        if "body" in entry:
+            checker.problem(entry.key_lines["json"], where + "json", "give either json or body, not both")
+        json_text = json.dumps(entry["json"])
+    headers = _strings(checker, entry, "headers", where)
+    if len(checker.problems) > problems:
+        return None
+    line = entry.key_lines["path"]
+    return Request(path, method, weight, json_text, body, tuple(headers.items()), status, line, where + "path")
+
+
+def parse_requests(checker: Checker, data: Map, site: Site) -> tuple[Request, ...]:
+    """The `requests:` mix; every entry checked, problems collected."""
+    entries, line = data["requests"], data.key_lines["requests"]
+    if not isinstance(entries, list) or not entries:
+        checker.problem(line, "requests", "must be a non-empty list of requests, each a mapping with a path")
+        return ()
+    found: list[Request] = []
+    lines = getattr(entries, "item_lines", [line] * len(entries))  # a matrix's copy keeps no item lines
+    for number, (entry, entry_line) in enumerate(zip(entries, lines, strict=True)):
+        where = f"requests[{number}]."
+        if not isinstance(entry, Map):
+            checker.problem(entry_line, where.rstrip("."), f"must be a mapping with a path, got {entry!r}")
+            continue
+        request = _request(checker, entry, where, site)
+        if request:
+            found.append(request)
+    return tuple(found)
+
+
+def check_paths(site: Site, requests: tuple[Request, ...], source: str, site_line: int) -> tuple[Site, list[str]]:
+    """Import the project (in a subprocess) and resolve every request's path; the site then knows each
+    path's view and whether it is async. Problems: one per path that does not resolve, with a
+    did-you-mean from the project's routes, or the import's error."""
+    # Imported here: asking a project starts a process, which reading a bundled site's scenario never does.
+    from djload import project
+
+    try:
+        found = project.inspect(site.folder, site.settings, [r.path for r in requests], dict(site.env))
+    except project.ProjectError as exc:
+        return site, [f"{source}:{site_line}: site.settings: {site.settings} does not import: {exc}"]
+    problems: list[str] = []
+    views: dict[str, View] = {}
+    for request in requests:
+        path = request.path.split("?", 1)[0]
+        resolved = found.resolved.get(request.path)
+        if resolved is None:
+            close = found.did_you_mean(path)
+            hint = f"did you mean '{close}'?" if close else "its routes: " + ", ".join(r.route for r in found.routes)
+            problems.append(
+                f"{source}:{request.line}: {request.where}: '{request.path}' does not resolve in "
+                f"{site.settings}; {hint}"
+            )
+        else:
+            views[path] = View(path, Work.UNKNOWN, resolved.is_async)
+    return replace(site, views=tuple(views.values())), problems
