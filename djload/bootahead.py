@@ -55,7 +55,9 @@ class BootAhead:
         busy = monitor.recent_cpus()
         if busy is None or busy >= self.IDLE_CPUS:
             return
-        if self.next and not self.server:
+        # A project's setup (migrations, fixtures) may change the database the current run is using: its
+        # server boots after the run, not beside it.
+        if self.next and not self.server and not self.next[0].site.setup:
             scenario, out_dir = self.next
             self.out_dir = out_dir()
             self.server = servers.start(servers.ServerSpec(scenario, self.out_dir))

@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import compare, console, cpus, engine, junit, processes, remote, servers, swarm
+from djload import compare, console, cpus, engine, junit, processes, remote, servers, starter, swarm
 from djload.modes import MODES
 from djload.processes import Interrupted
+from djload.project import ProjectError
 from djload.results import ResultsError, RunFolder, write_command_lines
 from djload.scenario import Placement, Scenario, ScenarioError, load
 from djload.summary import SummaryError
@@ -84,7 +85,10 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="djload", description="Load-test the talk's Django site under WSGI and ASGI server modes.")
+    parser = _Parser(
+        prog="djload",
+        description="Load-test a Django site (the talk's, or your own project) under WSGI and ASGI server modes.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run scenarios headless and print the slide's table")
@@ -166,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the master to work for (default: {servers.HOST}:5557)",
     )  # fmt: skip
     add_target_arguments(worker)
+
+    init = commands.add_parser("init", help="write a starter scenario for your own Django project")
+    init.add_argument("project_dir", type=Path, metavar="PROJECT_DIR", help="the folder that holds manage.py")
+    init.add_argument("--settings", required=True, metavar="MODULE", help="DJANGO_SETTINGS_MODULE, e.g. shop.settings")
+    init.add_argument("--out", type=Path, metavar="FILE", help="the file to write (default: scenarios/<project>.yaml)")
     return parser
 
 
@@ -246,6 +255,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     outcome = engine.run_plan(plan, folder)
     print(console.table(outcome.rows))
+    if per_request := console.by_request_table(outcome.rows):
+        print(per_request)
     for line in console.warnings(outcome.rows):
         print(line)
     print(f"\nresults: {outcome.folder}")
@@ -377,6 +388,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    written = starter.write(args.project_dir, args.settings, args.out)
+    print(f"wrote {written.path}: {len(written.routes)} routes without parameters as GET requests of weight 1"
+          + (f", {len(written.skipped)} with parameters as comments" if written.skipped else "")
+          + f", under {', '.join(starter.MODES)}")  # fmt: skip
+    print("edit it (POST bodies, parameters, weights, a test database), then run:")
+    print(f"  djload run {written.path}")
+    return EXIT_OK
+
+
 def _sites(args: argparse.Namespace) -> engine.Sites:
     """--target, --control, --external-workers and --allow-remote, checked before anything starts."""
     external, controls = getattr(args, "external_workers", None), dict(getattr(args, "control", []))
@@ -390,6 +411,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "ui": cmd_ui,
     "worker": cmd_worker,
+    "init": cmd_init,
 }
 
 
@@ -406,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (ResultsError, servers.TargetError, SummaryError) as exc:
+    except (ResultsError, servers.TargetError, SummaryError, ProjectError, starter.StarterError) as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except servers.BootError as exc:

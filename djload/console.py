@@ -2,7 +2,7 @@
 so that a run prints its table without waiting for the report's imports."""
 
 from djload import headroom, thresholds
-from djload.summary import COMPARED, HEADROOM_METRICS, SLIDE_METRICS, Row, percent
+from djload.summary import COMPARED, HEADROOM_METRICS, SLIDE_METRICS, Row, cell, percent
 
 
 def table(rows: list[Row]) -> str:
@@ -31,6 +31,45 @@ def table(rows: list[Row]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines
     )
+
+
+BY_REQUEST_COLUMNS = (
+    ("completed", "completed_requests", "{:.0f}"),
+    ("errors", "total_errors", "{:.0f}"),
+    ("mean latency", "mean_latency_ms", "{:.1f} ms"),
+    ("p50", "p50_ms", "{:.1f} ms"),
+    ("p90", "p90_ms", "{:.1f} ms"),
+    ("p99", "p99_ms", "{:.1f} ms"),
+    ("RPS", "effective_rps", "{:.2f}"),
+)
+
+
+def by_request_rows(row: Row) -> list[list[str]]:
+    """A mix's per-request lines (request, view, then the columns), for the terminal and the report alike."""
+    lines = []
+    for entry in row.measured.by_request or []:
+        is_async = entry.get("async")
+        view = "-" if is_async is None else "async" if is_async else "sync"
+        request = f"{entry['method']} {entry['path']}"
+        lines.append([request, view] + [cell(entry.get(key), fmt) for _, key, fmt in BY_REQUEST_COLUMNS])
+    return lines
+
+
+def by_request_table(rows: list[Row]) -> str:
+    """Per scenario with a mix: each entry's own numbers (the table above is over the whole mix)."""
+    blocks = []
+    header = ["request", "view"] + [title for title, _, _ in BY_REQUEST_COLUMNS]
+    for row in rows:
+        lines = by_request_rows(row)
+        if not lines:
+            continue
+        lines = [header, *lines]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        text = "\n".join(
+            "  " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+        )
+        blocks.append(f"\n{row.name}, per request:\n{text}")
+    return "\n".join(blocks)
 
 
 def warnings(rows: list[Row]) -> list[str]:

@@ -110,12 +110,13 @@ def run_scenario(
     """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known."""
     target = sites.targets.get(scenario.server.mode)
     control = sites.controls.get(scenario.server.mode)
-    timeout_s, path = scenario.swarm.timeout_s, scenario.endpoint.url_path
+    timeout_s, path = scenario.swarm.timeout_s, scenario.warmup_path
+    warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
     with headroom.Monitor() as monitor:
         if target:
             row.facts.target = servers.masked(target)
             row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
-            row.facts.warmup_requests = servers.warm_up(target, path, warmup, timeout_s)
+            row.facts.warmup_requests = servers.warm_up(target, path or "", warmup, timeout_s)
             site = remote.Control(control, sites.allow_remote) if control else None
             if site:
                 site.begin()  # after the warm-up: its requests are not the run's
@@ -133,7 +134,7 @@ def run_scenario(
         with servers.serve(servers.ServerSpec(scenario, out_dir), started=booted, stop=stop) as server:
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
-            row.facts.warmup_requests = servers.warm_up(server.base_url, path, warmup, timeout_s)
+            row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
             recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
@@ -158,6 +159,9 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     log = server.log if server else log
     row.measured.update((serverlog.read(log) if log else serverlog.LogStats()).as_summary())
     row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in records])
+    if scenario.requests:
+        entries = [(r.method, r.path, _is_async(scenario, r.path)) for r in scenario.requests]
+        row.measured.by_request = metrics.by_request(records, entries)
     row.ideal.update(ideal.compare(row.to_json()))
     if records and monitor:
         start, end = metrics.span(records)
@@ -170,6 +174,12 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
     if server and death:
         row.status.problem += f"\n{processes.tail(server.log)}"
+
+
+def _is_async(scenario: Scenario, path: str) -> bool | None:
+    """Whether the view a path resolved to is async (the bundled site's catalog, or the project's own answer)."""
+    view = scenario.site.view(path)
+    return view.is_async if view else None
 
 
 def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
@@ -264,7 +274,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
             for scenario in plan.scenarios:
                 row = new_row(scenario, now_iso(), machine)
                 rows.append(row)
-                tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint.url_path}")
+                tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint_label}")
                 runs: list[Row] = []
                 for n in range(1, plan.repeat + 1):
                     run = row

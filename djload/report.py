@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import compare, figures, ideal, metrics, records, serverlog, significance, summary
+from djload import compare, console, figures, ideal, metrics, records, serverlog, significance, summary
 from djload.modes import MODES
 from djload.records import Record
 from djload.sites import BUNDLED, Work
@@ -125,6 +125,13 @@ def distribution_table(runs: list[Run]) -> Table:
         ["scenario"] + [metric.column for metric in columns],
         [[run.row.name] + [metric.cell(run.row.value(metric.key)) for metric in columns] for run in runs],
     )
+
+
+def by_request_table(runs: list[Run]) -> Table | None:
+    """Each entry of the scenarios' mixes; None when no scenario has one."""
+    headers = ["scenario", "request", "view"] + [title for title, _, _ in console.BY_REQUEST_COLUMNS]
+    rows = [[run.row.name, *line] for run in runs for line in console.by_request_rows(run.row)]
+    return Table(headers, rows) if rows else None
 
 
 def time_table(runs: list[Run]) -> Table:
@@ -299,6 +306,21 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             ],
         ),
         Section("The slide's numbers", [slide_table(runs)]),
+    ]
+    per_request = by_request_table(runs)
+    if per_request:
+        out.append(
+            Section(
+                "Per request",
+                [
+                    "The scenarios' weighted mixes, entry by entry (the table above is over the whole mix). "
+                    "An entry's RPS is its share of the run's: its completed requests over the run's total time. "
+                    "View: whether the view the path resolves to is async.",
+                    per_request,
+                ],
+            )
+        )
+    out += [
         Section("Latency distribution", ["Percentiles of the per-request latencies.", distribution_table(runs)]),
         Section(
             "Where the time goes",

@@ -110,6 +110,13 @@ class Scenario:
     site_line: int = field(default=0, compare=False)  # where the file's `site:` is, for the project's check
 
     @property
+    def warmup_path(self) -> str | None:
+        """Where warm-up requests (GETs) go: the endpoint, or the mix's first GET entry; None for a mix without one."""
+        if not self.requests:
+            return self.endpoint.url_path
+        return next((request.path for request in self.requests if request.method == "GET"), None)
+
+    @property
     def endpoint_label(self) -> str:
         """What the requests go to, in one line: the endpoint, or the mix."""
         return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path

@@ -204,7 +204,7 @@ class Asked(Part):
             server_mode=scenario.server.mode,
             workers=scenario.server.workers,
             threads=scenario.server.threads,
-            endpoint=scenario.endpoint.url_path,
+            endpoint=scenario.endpoint_label,
             sleep_s=scenario.sleep,
             model=scenario.swarm.model,
             user_class=scenario.swarm.user_class,
@@ -255,6 +255,8 @@ class Facts(Part):
 class Measurement(Part):
     """What the per-request records say (djload.metrics), and the server's log (djload.serverlog)."""
 
+    OMIT_WHEN_NONE = frozenset({"by_request"})
+
     completed_requests: int | None = None
     total_errors: int | None = None
     total_time_s: float | None = None
@@ -279,6 +281,8 @@ class Measurement(Part):
     log_distinct_workers: int | None = None
     log_peak_in_view: int | None = None
     latency_histogram: dict[str, Any] | None = None
+    # A mix's metrics per entry of `requests:` (djload.metrics.by_request); absent for a single endpoint.
+    by_request: list[dict[str, Any]] | None = None
 
 
 @dataclass

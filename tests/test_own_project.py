@@ -1,0 +1,162 @@
+"""A Django project djload has never seen, driven end to end: a mix under wsgi and asgi, `djload init`, and
+every bad case, all before anything boots where the issue is the scenario."""
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import SUMMARY_KEYS, djload
+
+SHOP = Path(__file__).parent / "projects" / "shop"
+MIX = """requests:
+  - path: /items/
+    weight: 2
+  - path: /items/async/
+    weight: 1
+  - method: POST
+    path: /orders/
+    json: {item: 3, quantity: 2}
+    status: 201
+    weight: 3
+"""
+
+
+def _files(folder: Path) -> dict[str, str]:
+    """The project's own files and their hashes (Python's byte-code caches aside)."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def _scenario(tmp_path: Path, body: str, site: str = "", name: str = "shop") -> Path:
+    file = tmp_path / "scenarios" / f"{name}.yaml"
+    file.parent.mkdir(exist_ok=True)
+    relative = os.path.relpath(SHOP, file.parent)  # relative to the scenario file, as users write it
+    site = site or (
+        f"site:\n  path: {relative}\n  settings: shop.settings\n"
+        f"  setup:\n    - python manage.py migrate --noinput\n  env: {{SHOP_DB: {tmp_path}/shop.sqlite3}}\n"
+    )
+    file.write_text(
+        f"name: {name}\n{site}server: {{mode: asgi, workers: 1}}\nswarm: {{users: 10, requests_per_user: 6}}\n{body}"
+    )
+    return file
+
+
+def _orders(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as db:
+        return dict(db.execute("SELECT interface, COUNT(*) FROM store_order GROUP BY interface").fetchall())
+
+
+def test_a_mix_under_wsgi_and_asgi_exact_per_entry_through_the_named_interface(tmp_path: Path) -> None:
+    before = _files(SHOP)
+    scenario = _scenario(tmp_path, MIX + "matrix:\n  server.mode: [wsgi, asgi]\n")
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr + done.stdout
+    rows = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [row["server_mode"] for row in rows] == ["wsgi", "asgi"]
+    for row in rows:
+        assert set(row) >= SUMMARY_KEYS and row["status"] == "completed"
+        assert (row["completed_requests"], row["total_errors"]) == (60, 0)  # the whole mix's metrics
+        by_request = row["by_request"]
+        assert [(e["method"], e["path"], e["async"]) for e in by_request] == [
+            ("GET", "/items/", False), ("GET", "/items/async/", True), ("POST", "/orders/", False)]  # fmt: skip
+        assert [e["completed_requests"] for e in by_request] == [20, 10, 30]
+        assert [e["total_errors"] for e in by_request] == [0, 0, 0]
+        for entry in by_request:
+            assert 0 < entry["p50_ms"] <= entry["p90_ms"] <= entry["p99_ms"] and entry["mean_latency_ms"] > 0
+        assert abs(sum(e["effective_rps"] for e in by_request) - row["effective_rps"]) < 0.05
+    # The project's own database: every POST, served by the interface its scenario named.
+    assert _orders(tmp_path / "shop.sqlite3") == {"wsgi": 30, "asgi": 30}
+    # The per-request table, in the terminal and in the report.
+    assert "POST /orders/" in done.stdout and "async" in done.stdout
+    assert "POST /orders/" in (tmp_path / "out" / "report.md").read_text()
+    assert "migrate" in (tmp_path / "out" / "shop-wsgi" / "setup.log").read_text()
+    assert _files(SHOP) == before  # djload changed none of the project's files
+
+
+def test_djload_init_writes_a_scenario_that_djload_run_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "scenarios" / "shop.yaml"
+    done = djload("init", SHOP, "--settings", "shop.settings", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stdout and f"djload run {out}" in done.stdout
+    written = out.read_text()
+    for route in ("/items/", "/items/async/", "/orders/"):
+        assert f"- path: {route}  #" in written
+    assert "# - path: /items/<int:pk>/" in written  # a route with parameters: for the user to fill in
+    again = djload("init", SHOP, "--settings", "shop.settings", "--out", out)
+    assert again.returncode == 2 and "exists already" in again.stderr and out.read_text() == written
+    # The database is what the project's settings say: here a migrated file of the test's own.
+    env = {**os.environ, "SHOP_DB": str(tmp_path / "init.sqlite3")}
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
+    subprocess.run(migrate, cwd=SHOP, env=env, check=True, capture_output=True)
+    run = subprocess.run([sys.executable, "-m", "djload.cli", "run", str(out), "--out", str(tmp_path / "out")],
+                         env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    rows = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [row["server_mode"] for row in rows] == ["wsgi", "wsgi-gthread", "asgi"], run.stderr
+    for row in rows:
+        counts = {e["path"]: (e["completed_requests"], e["total_errors"]) for e in row["by_request"]}
+        # 10 users × 12 requests over 4 entries; /orders/ takes only POST: its GETs are the run's errors.
+        assert counts == {"/": (30, 0), "/items/": (30, 0), "/items/async/": (30, 0), "/orders/": (30, 30)}
+    assert run.returncode == 1  # accepted (not 2) and run; failed requests make it exit 1
+
+
+def test_a_path_the_project_does_not_resolve_is_exit_2_before_anything_boots(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, MIX.replace("/items/async/", "/items/asynk/"))
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"{scenario}:13: requests[1].path: '/items/asynk/' does not resolve in shop.settings; "
+        "did you mean '/items/async/'?"
+    )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "shop.sqlite3").exists()  # nothing ran, not setup
+
+
+def test_a_project_that_does_not_import_is_exit_2_with_the_errors_last_line(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, MIX)
+    scenario.write_text(scenario.read_text().replace("settings: shop.settings", "settings: shop.settingz"))
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"{scenario}:2: site.settings: shop.settingz does not import: ModuleNotFoundError: No module named "
+        "'shop.settingz'"
+    )
+    assert not (tmp_path / "out").exists()
+    init = djload("init", SHOP, "--settings", "shop.settingz", "--out", tmp_path / "x.yaml")
+    assert init.returncode == 2 and "No module named 'shop.settingz'" in init.stderr
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_failing_setup_command_is_a_boot_failure_with_its_output(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, MIX)
+    scenario.write_text(scenario.read_text().replace("manage.py migrate", "manage.py migrat"))
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 3, done.stderr
+    assert "setup command 'python manage.py migrat --noinput' exited with code 1" in done.stderr
+    assert "Unknown command: 'migrat'" in done.stderr  # the command's own output
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert row["status"] == "boot_failed" and "Unknown command" in row["problem"]
+
+
+def test_every_server_mode_serves_a_project_ready_on_any_answer_below_500(tmp_path: Path) -> None:
+    site = f"site:\n  path: {SHOP}\n  settings: shop.settings\n  ready: /no/such/page/\n"  # a 404 means it is up
+    site += f"  setup: [python manage.py migrate --noinput]\n  env: {{SHOP_DB: {tmp_path}/shop.sqlite3}}\n"
+    body = "endpoint: {path: /items/async/}\nmatrix:\n  server.mode: [wsgi, wsgi-gthread, asgi, asgi-native, uvicorn]\n"
+    scenario = _scenario(tmp_path, body, site)
+    scenario.write_text(
+        scenario.read_text().replace("users: 10, requests_per_user: 6", "users: 2, requests_per_user: 3")
+    )
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr + done.stdout
+    rows = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [row["server_mode"] for row in rows] == ["wsgi", "wsgi-gthread", "asgi", "asgi-native", "uvicorn"]
+    for row in rows:
+        assert row["endpoint"] == "/items/async/" and row["completed_requests"] == 6 and row["total_errors"] == 0
+        assert [(e["path"], e["completed_requests"], e["async"]) for e in row["by_request"]] == [
+            ("/items/async/", 6, True)
+        ]
