@@ -350,6 +350,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     scenario = _one_scenario(args.scenario)
+    if scenario.requests:
+        # The web UI's form picks one path of the bundled site; a mix or a project runs headless.
+        raise ScenarioError([f"{scenario.source}: djload ui sends to one endpoint of the bundled site; "
+                             f"run a mix or your own project with: djload run {scenario.source}"])  # fmt: skip
     sites = _sites(args)
     servers.check_bind(args.web_host, args.web_port, sites.allow_remote)
     servers.check_port_free(args.web_host, args.web_port)  # before the site boots, not after

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from djload.servers import free_port
 from tests.helpers import SUMMARY_KEYS, djload
 
 SHOP = Path(__file__).parent / "projects" / "shop"
@@ -160,3 +161,10 @@ def test_every_server_mode_serves_a_project_ready_on_any_answer_below_500(tmp_pa
         assert [(e["path"], e["completed_requests"], e["async"]) for e in row["by_request"]] == [
             ("/items/async/", 6, True)
         ]
+
+
+def test_the_web_ui_refuses_a_mix_with_the_command_that_runs_it(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, MIX)
+    done = djload("ui", scenario, "--web-port", str(free_port()), "--out", tmp_path / "ui")
+    assert done.returncode == 2 and f"run a mix or your own project with: djload run {scenario}" in done.stderr
+    assert not (tmp_path / "ui").exists()
