@@ -4,12 +4,13 @@ Only locust processes import this module (importing locust monkey-patches the pr
 the orchestrator runs locust as a subprocess and never imports it). A locustfile imports the plugin,
 adds its own options and says how its users send; the plugin gives it:
 
-- the shared options: --endpoint (one of the site's paths), --query, --request-timeout, --records-dir
-  and --start-file;
+- the shared options: --endpoint (one of the site's paths), --query, --request-timeout, --records-dir,
+  --start-file and --mix (a scenario's weighted mix of requests, as JSON; fixed_count.py sends it);
 - the start-file wait: djload starts a locust ahead of its turn and creates the file when the turn
   comes, so the wait happens before the run and its --run-time clock start;
 - the record listener: every request as a raw record (send time, unrounded latency, status, size,
-  error and the site's X-Worker-Pid/X-Thread-Id/X-View-* headers). A request whose context carries a
+  error and the site's X-Worker-Pid/X-Thread-Id/X-View-* headers, and the mix's entry from the request's
+  context). A request whose context carries a
   "scheduled" wall-clock time (an open model's send schedule) is measured from that time, so that the
   time it waited before being sent counts. While the run lasts a record is a plain tuple; Record
   objects are made at the end, so that the generator spends its time on requests, not bookkeeping;
