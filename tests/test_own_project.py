@@ -168,3 +168,18 @@ def test_the_web_ui_refuses_a_mix_with_the_command_that_runs_it(tmp_path: Path) 
     done = djload("ui", scenario, "--web-port", str(free_port()), "--out", tmp_path / "ui")
     assert done.returncode == 2 and f"run a mix or your own project with: djload run {scenario}" in done.stderr
     assert not (tmp_path / "ui").exists()
+
+
+def test_a_count_that_is_not_a_multiple_over_two_locust_processes_still_totals_exactly(tmp_path: Path) -> None:
+    # 7 requests of 2:1:3 per user; 12 users start at every place of the 6-long cycle twice, numbered
+    # across both locust processes, so the totals are exact: 28, 14 and 42.
+    scenario = _scenario(tmp_path, MIX)
+    text = scenario.read_text().replace(
+        "users: 10, requests_per_user: 6", "users: 12, requests_per_user: 7, processes: 2"
+    )
+    scenario.write_text(text)
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr + done.stdout
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [e["completed_requests"] for e in row["by_request"]] == [28, 14, 42]
+    assert _orders(tmp_path / "shop.sqlite3") == {"asgi": 42}
