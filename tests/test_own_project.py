@@ -183,3 +183,13 @@ def test_a_count_that_is_not_a_multiple_over_two_locust_processes_still_totals_e
     (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [e["completed_requests"] for e in row["by_request"]] == [28, 14, 42]
     assert _orders(tmp_path / "shop.sqlite3") == {"asgi": 42}
+
+
+def test_djload_init_writes_scenarios_project_yaml_by_default(tmp_path: Path) -> None:
+    done = djload("init", SHOP, "--settings", "shop.settings", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("wrote scenarios/shop.yaml: 4 routes without parameters")
+    assert done.stdout.splitlines()[-1] == "  djload run scenarios/shop.yaml"
+    assert (
+        "  path: " + os.path.relpath(SHOP, tmp_path / "scenarios") in (tmp_path / "scenarios" / "shop.yaml").read_text()
+    )
