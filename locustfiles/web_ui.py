@@ -24,6 +24,7 @@ from locust.env import Environment
 
 from djload import ideal, metrics, records, results, summary
 from djload.locust_plugin import recorded, url_path
+from djload.servers import masked
 from djload.summary import SLIDE_METRICS, Row
 
 __all__ = ["FixedCountUser"]  # the swarm's user class, so that Locust finds it in this file
@@ -180,7 +181,8 @@ def extend_web_ui(environment: Environment, **_: Any) -> None:
         allowed = [url for url in options.allowed_hosts.split(",") if url]
         host = request.form.get("host", "").rstrip("/") if request.path.endswith("/swarm") else ""
         if host and allowed and host not in allowed:
-            message = f"{host} is not a site djload checked; use one of: {', '.join(allowed)}"
+            # The sites may carry a user and password (--target http://user:pass@host): never shown.
+            message = f"{masked(host)} is not a site djload checked; use one of: {', '.join(map(masked, allowed))}"
             return jsonify({"success": False, "message": message, "host": environment.host})
         return None
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from djload import metrics, records
 from djload.servers import free_port
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ScenarioFactory
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ScenarioFactory, new_results
 from tests.helpers import djload
 
 SLEEP = 0.2
@@ -147,3 +147,33 @@ def test_a_session_without_a_run_saves_no_run(scenario_file: ScenarioFactory, tm
     with djload_ui(scenario_file(), tmp_path / "ui") as url:
         assert state(url) == "ready"
     assert (tmp_path / "ui" / "locust.log").exists() and not list((tmp_path / "ui").glob("run-*"))
+
+
+def test_the_ui_never_shows_a_targets_password(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """`djload ui --target` with a user and password: the UI's refusal of another host lists the checked
+    site without its password, and the folder's command lines do not hold it either."""
+    scenario = scenario_file()
+    port = free_port()
+    out = tmp_path / "ui"
+    with new_results(), (tmp_path / "site.log").open("wb") as log:  # serve's own folder goes under results/
+        site = subprocess.Popen(
+            [sys.executable, "-m", "djload.cli", "serve", str(scenario), "--port", str(port)], stdout=log, stderr=log
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "djload.cli", "ui", str(scenario), "--web-port", str(free_port()),
+             "--out", str(out), "--target", f"asgi=http://user:s3cret@127.0.0.1:{port}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            url = wait_for_line(process, "Locust web UI: ").split()[3]
+            refused = start_with_host(url, "http://127.0.0.2:9")
+        finally:
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+            site.send_signal(signal.SIGINT)
+            site.wait(timeout=30)
+    assert refused["success"] is False
+    assert f"http://user:***@127.0.0.1:{port}" in refused["message"] and "s3cret" not in refused["message"]
+    assert "s3cret" not in stdout + stderr
+    assert "user:***@" in (out / "command-lines.txt").read_text()
+    assert "s3cret" not in (out / "command-lines.txt").read_text()
