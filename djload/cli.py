@@ -12,12 +12,12 @@ import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import compare, console, cpus, engine, junit, processes, remote, servers, starter, swarm
+from djload import compare, console, cpus, engine, junit, limits, processes, remote, servers, starter, swarm
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.project import ProjectError
@@ -250,6 +250,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan = engine.Plan(
         scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args), fail_on_deviation=args.fail_on_deviation
     )
+    _say_limits(plan.scenarios, plan.sites.targets)
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
     # Nothing between the folder's creation and run_plan, which always finishes it.
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
@@ -263,6 +264,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.junit:
         junit.write(args.junit, outcome.rows)
     return exit_code(outcome)
+
+
+def _say_limits(scenarios: list[Scenario], elsewhere: Container[str] = ()) -> None:
+    """Before anything starts: one line per machine limit a swarm would go past (root or a sysctl lifts it)."""
+    for line in limits.warnings(scenarios, elsewhere):
+        print(f"WARNING: {line}", file=sys.stderr)
 
 
 def exit_code(outcome: engine.Outcome) -> int:
@@ -330,6 +337,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for port in (args.port, args.control_port):
         if port:
             servers.check_port_free(args.host, port)  # before a results folder is made for nothing
+    _say_limits([scenario])
     folder = RunFolder.new(f"serve-{scenario.name}")
 
     def serve() -> int:
@@ -358,6 +366,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     servers.check_bind(args.web_host, args.web_port, sites.allow_remote)
     servers.check_port_free(args.web_host, args.web_port)  # before the site boots, not after
     target = sites.targets.get(scenario.server.mode)
+    _say_limits([scenario], sites.targets)
     folder = RunFolder(args.out) if args.out else RunFolder.new(f"ui-{scenario.name}")
 
     def serve_ui() -> int:

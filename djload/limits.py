@@ -16,8 +16,13 @@ on (the default) a full SYN queue answers with cookies, and on loopback a handsh
 """
 
 import resource
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # scenario.py imports the modes' table, which imports this module
+    from djload.scenario import Scenario
 
 DEFAULT_BACKLOG = 2048  # gunicorn's and uvicorn's own default
 FD_MARGIN = 100  # besides its sockets, each side holds log files, pipes, its libraries' descriptors
@@ -109,3 +114,15 @@ def problems(name: str, connections: int, kernel: Kernel, *, local_server: bool 
             "sysctl -w net.ipv4.ip_local_port_range='1024 65535'"
         )
     return found
+
+
+def warnings(
+    scenarios: Iterable["Scenario"], elsewhere: Container[str] = (), kernel: Kernel | None = None
+) -> list[str]:
+    """The lines to say before a run of these scenarios; elsewhere: server modes served by a --target."""
+    kernel = kernel or read()
+    lines: list[str] = []
+    for scenario in scenarios:
+        local = scenario.server.mode not in elsewhere
+        lines += problems(scenario.name, scenario.swarm.users, kernel, local_server=local)
+    return lines

@@ -1,9 +1,11 @@
 """The machine's limits on many connections at once: read, checked before a run, and the backlog djload sets."""
 
 import dataclasses
+import os
 import resource
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,31 @@ def test_the_kernel_gives_the_server_the_backlog_asked_for(scenario_file: Scenar
     (line,) = out.splitlines()
     granted = int(line.split()[2])
     assert granted == min(users, limits.read().somaxconn or users)
+
+
+def _private_net(somaxconn: int) -> list[str] | None:
+    """A command prefix that runs in a network namespace of its own with this somaxconn; None where it cannot."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        return None
+    script = f'ip link set lo up && sysctl -qw net.core.somaxconn={somaxconn} && exec "$@"'
+    prefix = ["unshare", "--net", "sh", "-c", script, "sh"]
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        return None
+    return prefix
+
+
+def test_run_says_a_somaxconn_below_the_swarm_before_it_starts(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    # The host's own setting is left alone: the run happens in a namespace whose somaxconn is 64.
+    prefix = _private_net(64)
+    if prefix is None:
+        pytest.skip("a network namespace of its own needs root, unshare and ip (util-linux, iproute2)")
+    scenario = scenario_file(swarm={"users": 100, "timeout": 30})
+    argv = [*prefix, sys.executable, "-m", "djload.cli", "run", str(scenario), "--out", str(tmp_path / "out")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    first = done.stderr.splitlines()[0]
+    assert first == (
+        "WARNING: short: 100 connections at once exceed net.core.somaxconn = 64, the kernel's cap on a listen "
+        "backlog: those past it are dropped and retried seconds later, or reset; as root: sysctl -w "
+        "net.core.somaxconn=100"
+    )
+    assert "Traceback" not in done.stderr and (tmp_path / "out" / "summary.json").exists()
