@@ -41,6 +41,21 @@ class BootAhead:
         processes.interrupt(process)
         self.stopping.append(process)
 
+    def start_first(self, scenario: Scenario, out_dir: Callable[[], Path]) -> None:
+        """The plan's first run: its server and its locust started together, at once.
+
+        Nothing is measured yet, so nothing waits for idle time: locust starts Python and imports itself
+        (about 0.4 s) while the server boots, instead of after it answers. A start that fails here fails
+        again, and is reported, when the run takes its server.
+        """
+        self.out_dir = out_dir()
+        try:
+            self.server = servers.start(servers.ServerSpec(scenario, self.out_dir))
+        except (servers.BootError, OSError):
+            return
+        if self._swarm_ahead(scenario):
+            self.swarm = swarm.start_ahead(swarm.SwarmSpec(scenario, self.server.base_url, self.out_dir))
+
     def plan(self, following: tuple[Scenario, Callable[[], Path]] | None) -> None:
         """The run after the current one (its scenario, and the maker of its folder); None: nothing ahead."""
         self.next = following

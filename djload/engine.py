@@ -261,15 +261,18 @@ def _write_report(folder: Path) -> Interrupted | None:
 
 def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
     """Every run of the plan in order, into folder, which is finished (renamed) whatever happens."""
-    machine = machine_metadata()
     rows: list[Row] = []
     interrupted: Interrupted | None = None
     report_interrupted: Interrupted | None = None
+    machine: dict[str, object] = {}
     # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
     numbers = range(1, plan.repeat + 1)
     runs_in_order = [(s, _run_dir(folder, s, n, plan.repeat)) for s in plan.scenarios for n in numbers]
     ahead, next_run = BootAhead(swarm_ahead=plan.sites.master_bind is None), 0
     try:
+        if runs_in_order and runs_in_order[0][0].server.mode not in plan.sites.targets:
+            ahead.start_first(*runs_in_order[0])
+        machine = machine_metadata()  # git and versions, asked while the first server boots
         with progress.tracker(len(plan.scenarios)) as tracker:
             for scenario in plan.scenarios:
                 row = new_row(scenario, now_iso(), machine)
@@ -304,6 +307,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
         interrupted = exc
         if rows and rows[-1].status.status == "interrupted":
             rows[-1].status.problem = f"interrupted by {exc}"
+        machine = machine or machine_metadata()
         for scenario in plan.scenarios[len(rows) :]:
             row = new_row(scenario, "", machine)
             row.status.problem = f"not started: interrupted by {exc}"
@@ -311,9 +315,13 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
         print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)
     finally:
         with processes.shielded():
-            processes.stop_all()
+            if interrupted:
+                processes.stop_all()
+            else:  # the last server stops (uvicorn's graceful shutdown: about 0.4 s) while the report is drawn
+                processes.interrupt_all()
             summary.write(folder.path / summary.SUMMARY_JSON, rows)
             report_interrupted = _write_report(folder.path)
+            processes.stop_all()
             # The rows are whole: a signal during the report alone does not mark the results interrupted.
             final = folder.finish(interrupted=interrupted is not None)
     return Outcome(rows, final, interrupted or report_interrupted)

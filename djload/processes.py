@@ -229,6 +229,12 @@ def interrupt(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGINT)
 
 
+def interrupt_all() -> None:
+    """SIGINT to every group still running, returning at once; stop_all() later waits for them."""
+    for process in list(_live.values()):
+        interrupt(process)
+
+
 def stop_all() -> None:
     """Stop every group still running; for the way out, whatever path led there.
 
