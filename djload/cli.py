@@ -17,12 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import compare, console, cpus, engine, junit, limits, processes, remote, servers, starter, swarm
+from djload import compare, console, cpus, engine, junit, limits, processes, reference, remote, servers, starter, swarm
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.project import ProjectError
 from djload.results import ResultsError, RunFolder, write_command_lines
-from djload.scenario import Placement, Scenario, ScenarioError, load
+from djload.scenario import REFERENCE_TOOLS, Placement, Scenario, ScenarioError, load
 from djload.summary import SummaryError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_BREACHED = 0, 1, 2, 3, 4
@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--repeat", type=_at_least(1), default=1, metavar="N",
         help="run each scenario N times, each on a fresh server; report the median and the spread",
+    )  # fmt: skip
+    run.add_argument(
+        "--reference", choices=REFERENCE_TOOLS, metavar="TOOL",
+        help="after each closed-model swarm, run TOOL (wrk; oha where wrk is missing) against the same server "
+        "with the same connections, duration and CPUs; the row gets reference_rps and djload's share of it",
     )  # fmt: skip
     run.add_argument(
         "--warmup", type=_at_least(0), default=None, metavar="N",
@@ -247,6 +252,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     workers = remote.count_workers(args.workers_from) if args.workers_from else args.workers
     if workers:
         scenarios = engine.with_processes(scenarios, workers)
+    if args.reference:
+        scenarios = engine.with_reference(scenarios, args.reference)
+    engine.check_references(scenarios)
     plan = engine.Plan(
         scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args), fail_on_deviation=args.fail_on_deviation
     )
@@ -441,7 +449,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (ResultsError, servers.TargetError, SummaryError, ProjectError, starter.StarterError) as exc:
+    except (
+        ResultsError,
+        servers.TargetError,
+        SummaryError,
+        ProjectError,
+        starter.StarterError,
+        reference.MissingTool,
+    ) as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except servers.BootError as exc:

@@ -22,6 +22,9 @@ def table(rows: list[Row]) -> str:
             cells.append(metric.cell(value) + (f" ({change})" if change else ""))
         status = "BREACHED" if row.completed and row.breaches else row.status.status
         lines.append([asked.scenario, asked.server_mode, asked.endpoint, status] + cells)
+        share = row.reference_share
+        if share is not None:
+            lines[-1][-1] += f" · {share:.0%} of {row.headroom.reference_tool}"
         if row.headroom.generator_bound:
             lines[-1][-1] += " GENERATOR-BOUND"
         if expected:

@@ -5,12 +5,26 @@ keeps what is known; summary.json is rewritten after every scenario, so that eve
 a whole summary of what it did. The results folder is finished (renamed) whatever happens.
 """
 
+import statistics
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from djload import cpus, headroom, ideal, metrics, processes, progress, remote, serverlog, servers, summary, swarm
+from djload import (
+    cpus,
+    headroom,
+    ideal,
+    metrics,
+    processes,
+    progress,
+    reference,
+    remote,
+    serverlog,
+    servers,
+    summary,
+    swarm,
+)
 from djload import thresholds as limits
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
@@ -128,6 +142,7 @@ def run_scenario(
             summarize_run(row, scenario, recorded, None, monitor, out_dir / "server.log" if site else None)
             row.headroom.update(usage)
             _workers_headroom(row, sites, out_dir, recorded)
+            run_reference(row, scenario, target)
             return
         booted = ahead.take(out_dir) if ahead else None
         stop = ahead.stop_later if ahead else processes.stop
@@ -140,6 +155,7 @@ def run_scenario(
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
             summarize_run(row, scenario, recorded, server, monitor)
             _workers_headroom(row, sites, out_dir, recorded)
+            run_reference(row, scenario, server.base_url)
 
 
 def _workers_headroom(row: Row, sites: Sites, out_dir: Path, records: list[Record]) -> None:
@@ -180,6 +196,42 @@ def _is_async(scenario: Scenario, path: str) -> bool | None:
     """Whether the view a path resolved to is async (the bundled site's catalog, or the project's own answer)."""
     view = scenario.site.view(path)
     return view.is_async if view else None
+
+
+def with_reference(scenarios: list[Scenario], tool: str) -> list[Scenario]:
+    """--reference TOOL: the closed-model scenarios get swarm.reference = TOOL; an open model's rate is fixed,
+    so the most the server gives is not its question."""
+    return [replace(s, swarm=replace(s.swarm, reference=tool)) if s.swarm.model == "closed" else s for s in scenarios]
+
+
+def check_references(scenarios: list[Scenario]) -> None:
+    """Every reference tool the scenarios ask for is installed: reference.MissingTool before anything starts."""
+    for tool in sorted({s.swarm.reference for s in scenarios if s.swarm.reference}):
+        reference.find(tool)
+
+
+def run_reference(row: Row, scenario: Scenario, host: str) -> None:
+    """swarm.reference: wrk (or oha) against the same server right after the swarm, with its connections,
+    duration and CPUs. A generator that got well under the reference's RPS was the limit: generator_bound
+    then says so from this measurement, whatever locust's CPU read."""
+    tool = scenario.swarm.reference
+    if tool is None or not row.completed:
+        return
+    # A fixed-count run lasts as long as its requests took: the reference runs as long.
+    duration_s = scenario.swarm.duration_s or row.measured.total_time_s or 1.0
+    url = host + scenario.endpoint.url_path
+    try:
+        measured = reference.measure(
+            tool, url, scenario.swarm.users, duration_s, scenario.cpus.generator, scenario.swarm.timeout_s
+        )
+    except reference.ReferenceFailed as exc:
+        row.status = summary.Status("failed", f"reference {tool} against {servers.masked(url)}: {exc}")
+        return
+    row.headroom.update(
+        {"reference_tool": measured.tool, "reference_rps": measured.rps, "reference_command": measured.argv}
+    )
+    share = row.reference_share
+    row.headroom.generator_bound = share is not None and share < reference.BOUND_SHARE
 
 
 def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
@@ -224,6 +276,11 @@ def aggregate(row: Row, runs: list[Row]) -> None:
     row.measured.completed_requests = typical.measured.completed_requests
     row.measured.total_errors = sum(run.measured.total_errors or 0 for run in runs)
     row.headroom.generator_bound = any(run.headroom.generator_bound for run in runs)
+    references = [run.headroom.reference_rps for run in runs if run.headroom.reference_rps is not None]
+    if references:
+        row.headroom.reference_rps = statistics.median(references)
+        row.headroom.reference_tool = typical.headroom.reference_tool or runs[0].headroom.reference_tool
+        row.headroom.reference_command = typical.headroom.reference_command
     row.ideal.update(ideal.compare(row.to_json()))
 
 

@@ -276,17 +276,25 @@ def usage(
 def advice(entry: dict[str, Any]) -> str:
     """The warning printed for a generator-bound result: what was seen and what to change.
 
-    A --repeat row holds the median busy share and its runs; the CPUs it had are its runs'.
+    A --repeat row holds the medians and its runs; the CPUs it had are its runs'. Where a reference tool ran
+    (swarm.reference), the bound was measured against it, and the warning says so.
     """
     runs = entry.get("runs") or [entry]
-    capacity = entry.get("generator_capacity_cpus") or next(
-        (run["generator_capacity_cpus"] for run in runs if run.get("generator_capacity_cpus")), "its"
-    )
     bound = sum(1 for run in runs if run.get("generator_bound"))
     where = f" (in {bound} of {len(runs)} runs)" if len(runs) > 1 else ""
+    rps, reference_rps = entry.get("effective_rps"), entry.get("reference_rps")
+    if rps is not None and reference_rps:
+        seen = (
+            f"djload got {rps / reference_rps:.0%} of the RPS {entry.get('reference_tool')} got from the same server "
+            f"right after ({rps:.0f} against {reference_rps:.0f})"
+        )
+    else:
+        capacity = entry.get("generator_capacity_cpus") or next(
+            (run["generator_capacity_cpus"] for run in runs if run.get("generator_capacity_cpus")), "its"
+        )
+        seen = f"the load generator was busy {entry.get('generator_busy_percent')}% of {capacity} CPU(s)"
     return (
-        f"{entry['scenario']}: generator_bound{where}: the load generator was busy "
-        f"{entry.get('generator_busy_percent')}% of {capacity} CPU(s); these numbers may be locust's limit, not the "
+        f"{entry['scenario']}: generator_bound{where}: {seen}; these numbers may be locust's limit, not the "
         "server's. Use swarm.user_class: fast, more locust processes (swarm.processes / --workers) or more CPUs for "
         "the generator (cpus.generator / --generator-cpus)."
     )

@@ -134,6 +134,24 @@ def by_request_table(runs: list[Run]) -> Table | None:
     return Table(headers, rows) if rows else None
 
 
+def reference_table(runs: list[Run]) -> Table:
+    """djload's RPS against the reference generator's on the same server, for the rows where one ran."""
+    headers = ["scenario", "djload RPS", "reference", "reference RPS", "djload's share", "generator-bound"]
+    rows = [
+        [
+            run.row.name,
+            cell(run.row.measured.effective_rps, "{:.2f}"),
+            run.row.headroom.reference_tool or "-",
+            cell(run.row.headroom.reference_rps, "{:.2f}"),
+            cell(run.row.reference_share, "{:.0%}"),
+            "YES" if run.row.headroom.generator_bound else "no",
+        ]  # fmt: skip
+        for run in runs
+        if run.row.headroom.reference_rps is not None
+    ]
+    return Table(headers, rows)
+
+
 def time_table(runs: list[Run]) -> Table:
     headers = ["scenario", "mean queue", "p90 queue", "mean in view", "threads (headers / log)"]
     headers += ["requests per worker", "peak in view (headers / log)", "ideal: at once", "ideal total for this spread"]
@@ -322,6 +340,21 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         )
     out += [
         Section("Latency distribution", ["Percentiles of the per-request latencies.", distribution_table(runs)]),
+        *(
+            [
+                Section(
+                    "Against a reference generator",
+                    [
+                        "Right after the swarm, the reference tool ran against the same server with the same "
+                        "connections, duration and CPUs. Where djload got under 90% of its RPS, locust was the "
+                        "limit and the row is generator-bound.",
+                        reference_table(runs),
+                    ],
+                )
+            ]
+            if any(run.row.headroom.reference_rps is not None for run in runs)
+            else []
+        ),
         Section(
             "Where the time goes",
             [

@@ -45,6 +45,7 @@ class Endpoint:
 
 USER_CLASSES = ("fast", "http")  # locust's FastHttpUser and HttpUser
 MODELS = ("closed", "open")
+REFERENCE_TOOLS = ("wrk", "oha")  # swarm.reference: a C or Rust generator run after the swarm (djload.reference)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Swarm:
     model: str = "closed"
     rate: float | None = None  # open model: requests per second, sent at fixed times
     warmup: int = 0  # requests sent before the measured run, not counted
+    reference: str | None = None  # a tool in REFERENCE_TOOLS run against the same server after the swarm
 
     @property
     def total_requests(self) -> int | None:
@@ -157,6 +159,7 @@ SWARM_KEYS = (
     "model",
     "rate",
     "warmup",
+    "reference",
 )
 
 
@@ -184,6 +187,9 @@ def _swarm(checker: Checker, section: Map) -> Swarm | None:
             problem("requests_per_user", "the open model sends rate × duration requests; remove requests_per_user")
         if section.get("user_class") == "http":
             problem("user_class", "the open model sends with FastHttpUser; use fast")
+        if "reference" in section:
+            problem("reference", "a reference measures the most the server gives, the closed model's question; "
+                                 "the open model sends at a fixed rate")  # fmt: skip
     elif "rate" in section:
         problem("rate", "only the open model takes a rate; set model: open")
     throughput = duration is not None or model == "open"
@@ -198,6 +204,7 @@ def _swarm(checker: Checker, section: Map) -> Swarm | None:
         rate=rate,
         warmup=get("warmup", int, default=0, check=between(0, MAX_REQUESTS_PER_USER)),
         processes=get("processes", int, default=1, check=at_least(1)),
+        reference=get("reference", str, default=None, check=one_of(list(REFERENCE_TOOLS))),
     )
     if swarm.users and swarm.processes and swarm.processes > swarm.users:
         problem("processes", f"must be at most swarm.users ({swarm.users}), got {swarm.processes}")

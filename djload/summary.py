@@ -307,6 +307,11 @@ class Headroom(Part):
     generator_bound: bool = False
     server_cpu_percent: float | None = None
     server_cpu_ms_per_request: float | None = None
+    # swarm.reference / --reference: the tool run against the same server right after the swarm, its RPS
+    # with the swarm's connections, duration and CPUs, and its command line (djload.reference).
+    reference_tool: str | None = None
+    reference_rps: float | None = None
+    reference_command: list[str] | None = None
 
 
 @dataclass
@@ -396,6 +401,12 @@ class Row:
     @property
     def breaches(self) -> list[ThresholdCheck]:
         return [check for check in self.thresholds if not check.passed]
+
+    @property
+    def reference_share(self) -> float | None:
+        """djload's RPS over the reference's, when a reference ran."""
+        rps, reference = self.measured.effective_rps, self.headroom.reference_rps
+        return rps / reference if rps is not None and reference else None
 
     def value(self, key: str) -> Any:
         """A metric by its summary key, from whichever part holds it (for tables driven by Metric rows)."""

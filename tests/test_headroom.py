@@ -136,3 +136,11 @@ def test_the_monitor_finds_a_child_started_after_the_watch(child: subprocess.Pop
         assert len(tree.members) == 2
         _tell(child, "done")
     assert 0.18 <= _used(tree) <= 0.60  # the burn, and the child interpreter's own start-up
+
+
+def test_advice_after_a_reference_says_what_it_measured() -> None:
+    row = {"scenario": "s", "effective_rps": 800.0, "reference_rps": 1000.0, "reference_tool": "wrk",
+           "generator_bound": True, "generator_busy_percent": 60.0}  # fmt: skip
+    assert "djload got 80% of the RPS wrk got from the same server right after (800 against 1000)" in (
+        headroom.advice(row)
+    )
