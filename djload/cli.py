@@ -470,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         with processes.shielded():
             processes.stop_all()
+        processes.ignore_signals()
 
 
 if __name__ == "__main__":

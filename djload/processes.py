@@ -126,6 +126,17 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(name)
 
 
+def ignore_signals() -> None:
+    """On the way out, once every child is stopped: later signals change nothing.
+
+    Python resets the handlers it installed to the default while it shuts down, and a Ctrl-C pressed again
+    in that moment would kill djload with SIGINT instead of letting it exit with its code. Ignored signals
+    stay ignored through the shutdown.
+    """
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def install_signal_handlers() -> None:
     _state.shield_depth, _state.pending, _state.raised = 0, None, False
     for sig in SIGNALS:
