@@ -326,8 +326,10 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
     numbers = range(1, plan.repeat + 1)
     runs_in_order = [(s, _run_dir(folder, s, n, plan.repeat)) for s in plan.scenarios for n in numbers]
     ahead, next_run = BootAhead(swarm_ahead=plan.sites.master_bind is None), 0
+    first_booting = False  # the first scenario has started once its server starts booting, before its row
     try:
         if runs_in_order and runs_in_order[0][0].server.mode not in plan.sites.targets:
+            first_booting = True
             ahead.start_first(*runs_in_order[0])
         machine = machine_metadata()  # git and versions, asked while the first server boots
         with progress.tracker(len(plan.scenarios)) as tracker:
@@ -362,9 +364,11 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                 tracker.done()
     except Interrupted as exc:
         interrupted = exc
+        machine = machine or machine_metadata()
+        if not rows and first_booting:  # interrupted while the first server booted: that scenario had started
+            rows.append(new_row(plan.scenarios[0], now_iso(), machine))
         if rows and rows[-1].status.status == "interrupted":
             rows[-1].status.problem = f"interrupted by {exc}"
-        machine = machine or machine_metadata()
         for scenario in plan.scenarios[len(rows) :]:
             row = new_row(scenario, "", machine)
             row.status.problem = f"not started: interrupted by {exc}"
