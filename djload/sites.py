@@ -16,6 +16,9 @@ class Work(Enum):
     """What a view spends a request's time on."""
 
     SLEEP = "sleep"  # waits the scenario's `sleep` seconds and uses no CPU
+    UPSTREAM = "upstream HTTP"  # calls an upstream service that waits the scenario's `sleep` seconds
+    DATABASE_READ = "database read"  # reads rows of the site's database by an indexed key
+    DATABASE_WRITE = "database write"  # inserts a row into the site's database
     COMPUTATION = "computation"  # counts down the query's `times` on the CPU
     NOTHING = "nothing"  # answers at once
     UNKNOWN = "unknown"  # a user's project: what its views do is theirs; the queueing model does not guess
@@ -35,7 +38,15 @@ class View:
     @property
     def waits_sleep(self) -> bool:
         """Its time is the scenario's sleep without CPU, so the queueing model predicts its runs."""
-        return self.work is Work.SLEEP
+        return self.work in (Work.SLEEP, Work.UPSTREAM)
+
+    @property
+    def needs_database(self) -> bool:
+        return self.work in (Work.DATABASE_READ, Work.DATABASE_WRITE)
+
+    @property
+    def needs_upstream(self) -> bool:
+        return self.work is Work.UPSTREAM
 
     @property
     def kind(self) -> str:
@@ -91,6 +102,13 @@ BUNDLED = Site(
         View("/async/blocking/", Work.SLEEP, is_async=True, blocking=True),
         View("/sync/computation/", Work.COMPUTATION, is_async=False),
         View("/async/computation/", Work.COMPUTATION, is_async=True),
+        View("/db/sync/", Work.DATABASE_READ, is_async=False),
+        View("/db/async/", Work.DATABASE_READ, is_async=True),
+        View("/db/write/sync/", Work.DATABASE_WRITE, is_async=False),
+        View("/db/write/async/", Work.DATABASE_WRITE, is_async=True),
+        # A sync HTTP client holds its thread while it waits (cooperatively so under gevent).
+        View("/http/sync/", Work.UPSTREAM, is_async=False, blocking=True),
+        View("/http/async/", Work.UPSTREAM, is_async=True),
         View("/health/", Work.NOTHING, is_async=False),
     ),
 )

@@ -14,9 +14,10 @@ import psutil
 import psycopg
 import pytest
 
-from djload import database, processes, servers, upstream
+from djload import ROOT, database, processes, servers, upstream
 from djload.database import Database
-from djload.scenario import ROOT, Endpoint, Scenario, Server, Swarm
+from djload.scenario import Endpoint, Scenario, Server, Swarm
+from djload.sites import BUNDLED
 
 DB_PATHS = ("/db/sync/", "/db/async/?queries=3", "/db/write/sync/", "/db/write/async/")
 
@@ -37,7 +38,7 @@ def site(mode: str, db: Database, out: Path, upstream_url: str = "") -> Iterator
     scenario = Scenario("db", Server(mode), Endpoint("/db/sync/"), Swarm(1), sleep=0.2)
     port = servers.free_port()
     env = {**servers.environment(scenario), **db.environment(), "DJLOAD_UPSTREAM_URL": upstream_url}
-    argv = servers.command(scenario.server, port, out / "access.log")
+    argv = servers.command(scenario, port, out / "access.log")
     log = out / f"server-{mode}.log"
     process = processes.start(argv, log, cwd=ROOT, env=env)
     running = servers.RunningServer(process, argv, servers.local_url(servers.HOST, port), log)
@@ -84,7 +85,7 @@ def test_a_missing_installation_names_the_package(tmp_path: Path) -> None:
 
 def test_database_views_on_postgres_under_wsgi_and_asgi(tmp_path: Path) -> None:
     with database.postgres(tmp_path / "postgres.log", conn_max_age=60) as db:
-        database.prepare(db, servers.SITE_DIR, "django_adjango.settings", tmp_path / "prepare.log")
+        database.prepare(db, BUNDLED.folder, BUNDLED.settings, tmp_path / "prepare.log")
         for mode in ("wsgi", "asgi"):
             with site(mode, db, tmp_path) as base:
                 for path in DB_PATHS:
@@ -98,8 +99,8 @@ def test_database_views_on_postgres_under_wsgi_and_asgi(tmp_path: Path) -> None:
 
 def test_database_views_on_sqlite(tmp_path: Path) -> None:
     db = database.sqlite(tmp_path / "db.sqlite3")
-    database.prepare(db, servers.SITE_DIR, "django_adjango.settings", tmp_path / "prepare.log")
-    database.prepare(db, servers.SITE_DIR, "django_adjango.settings", tmp_path / "prepare.log")  # again: a no-op
+    database.prepare(db, BUNDLED.folder, BUNDLED.settings, tmp_path / "prepare.log")
+    database.prepare(db, BUNDLED.folder, BUNDLED.settings, tmp_path / "prepare.log")  # again: a no-op
     assert "already there" in (tmp_path / "prepare.log").read_text()
     assert db.info.engine == "sqlite" and db.info.version.count(".") == 2
     with site("wsgi", db, tmp_path) as base:
@@ -120,7 +121,7 @@ def test_http_views_call_the_upstream(tmp_path: Path) -> None:
 def test_a_failed_setup_step_is_reported_with_its_log(tmp_path: Path) -> None:
     broken = Database("sqlite:////nonexistent-folder/db.sqlite3", database.DatabaseInfo("sqlite", "3"))
     with pytest.raises(database.DatabaseError, match="django-admin migrate .* exited with code 1"):
-        database.prepare(broken, servers.SITE_DIR, "django_adjango.settings", tmp_path / "prepare.log")
+        database.prepare(broken, BUNDLED.folder, BUNDLED.settings, tmp_path / "prepare.log")
 
 
 SCRIPT = """

@@ -43,8 +43,11 @@ def test_each_views_kind_matches_its_code() -> None:
         function = functions[name]
         assert view.is_async == isinstance(function, ast.AsyncFunctionDef), path
         source = ast.unparse(function)
-        assert view.blocking == ("time.sleep(" in source), path
+        assert view.blocking == ("time.sleep(" in source or " _client().get(" in source), path
         assert (view.work is Work.SLEEP) == ("sleep(settings.SLEEP)" in source), path
+        assert (view.work is Work.UPSTREAM) == ("_upstream_url()" in source), path
+        assert (view.work is Work.DATABASE_READ) == ("Item.objects" in source), path
+        assert (view.work is Work.DATABASE_WRITE) == ("Entry.objects" in source), path
 
 
 def test_a_view_is_found_by_its_path_with_or_without_a_query() -> None:
