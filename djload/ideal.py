@@ -14,6 +14,17 @@ how many requests the server lets into the view at once (its slots) and on the s
   gives each context a single-thread executor of its own, so every request gets a thread (the talk's
   log shows a new thread id per request; djload counts them).
 - ``/async/blocking/`` (``time.sleep`` inside an async view) blocks the event loop: slots = workers.
+- ``wsgi-gevent`` (gunicorn's gevent worker) monkey-patches the worker: ``time.sleep``, sockets and so a
+  sync HTTP client yield to its hub, so every sync view overlaps up to ``--worker-connections`` per
+  worker. Not an async view: Django's WSGI handler runs it in an event loop through ``async_to_sync``,
+  and all of a worker's greenlets share one OS thread, where asgiref refuses a second running loop
+  ("You cannot use AsyncToSync in the same thread as an async event loop"): one at a time per worker,
+  and the overlapping ones fail with HTTP 500.
+- ``granian-wsgi`` runs ``threads`` blocking threads per worker: gthread's rule. ``granian-asgi`` and
+  ``hypercorn`` run an event loop per worker: the ASGI rules above.
+- The upstream-HTTP views wait the upstream's sleep (plus a loopback round trip): the same rules, the
+  sync client holding its thread like ``time.sleep``. The database views' time is the database's, not a
+  given sleep: no ideal; they are measured.
 
 Each mode's row in modes.py names its rule (``Concurrency``) and each view in sites.py says whether it
 is async and whether it blocks its thread: nothing here reads a mode's name or a URL.
@@ -28,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from djload.metrics import deviation
-from djload.modes import MODES, Concurrency
+from djload.modes import GEVENT_CONNECTIONS, MODES, Concurrency
 from djload.sites import BUNDLED, Site, View
 
 # A run whose total time or mean latency is further than this from the ideal is flagged.
@@ -48,6 +59,11 @@ def _slots(concurrency: Concurrency, workers: int, threads: int, view: View) -> 
         return workers, f"{workers} sync worker(s): {workers} request(s) at a time"
     if concurrency is Concurrency.THREADS:
         return workers * threads, f"{workers} worker(s) × {threads} threads: waves of {workers * threads}"
+    if concurrency is Concurrency.GREENLETS and view.is_async:
+        return workers, f"gevent: async views through async_to_sync, one loop per OS thread: {workers} at a time"
+    if concurrency is Concurrency.GREENLETS:
+        slot_count = workers * GEVENT_CONNECTIONS
+        return slot_count, f"gevent makes blocking waits cooperative: {slot_count} at a time"
     if view.is_async and view.blocking:
         return workers, f"time.sleep blocks each worker's event loop: {workers} at a time"
     if not view.is_async:

@@ -20,6 +20,9 @@ class Concurrency(Enum):
 
     WORKERS = "workers"  # one request at a time per worker process
     THREADS = "threads"  # each worker serves `threads` requests at once
+    # gevent's monkey-patching makes every blocking call (time.sleep, sockets, a sync HTTP client) yield to
+    # the worker's hub: each worker serves up to GEVENT_CONNECTIONS requests at once, sync views included.
+    GREENLETS = "greenlets"
     # An event loop per worker overlaps every await; Django's ASGI handler gives each sync view a thread
     # of its own; a blocking call inside an async view stalls the loop.
     EVENT_LOOP = "event loop"
@@ -47,8 +50,13 @@ def _bind(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def gunicorn(worker_class: str | None = None, *, threads: bool = False) -> Launcher:
-    """gunicorn with a worker class (None: its sync worker); threads: pass server.threads on."""
+# gunicorn's own default for --worker-connections, written out so that the command line says it.
+GEVENT_CONNECTIONS = 1000
+
+
+def gunicorn(worker_class: str | None = None, *, threads: bool = False, connections: int | None = None) -> Launcher:
+    """gunicorn with a worker class (None: its sync worker); threads: pass server.threads on;
+    connections: --worker-connections, the requests one gevent worker serves at once."""
 
     def command(launch: Launch, app: str) -> list[str]:
         argv = [
@@ -66,6 +74,8 @@ def gunicorn(worker_class: str | None = None, *, threads: bool = False) -> Launc
             argv += ["--worker-class", worker_class]
         if threads:
             argv += ["--threads", str(launch.threads)]
+        if connections:
+            argv += ["--worker-connections", str(connections)]
         return argv
 
     return command
@@ -79,6 +89,45 @@ def uvicorn(launch: Launch, app: str) -> list[str]:
         "--host", launch.host, "--port", str(launch.port),
         "--workers", str(launch.workers),
         "--backlog", str(launch.backlog),
+    ]  # fmt: skip
+
+
+def granian(interface: str) -> Launcher:
+    """granian with --interface wsgi or asgi; server.workers are its worker processes.
+
+    Under WSGI each of a worker's blocking threads runs one request at a time, so server.threads maps to
+    --blocking-threads (gthread's rule). Under ASGI granian allows one blocking thread (the event loop's)
+    and the option is left out. granian writes no access log file: its access lines would go to the
+    server log, and they are off, as in its default.
+    """
+
+    def command(launch: Launch, app: str) -> list[str]:
+        argv = [
+            sys.executable, "-m", "granian",
+            "--interface", interface,
+            "--working-dir", str(launch.site.folder),
+            "--host", launch.host, "--port", str(launch.port),
+            "--workers", str(launch.workers),
+        ]  # fmt: skip
+        if interface == "wsgi":
+            argv += ["--blocking-threads", str(launch.threads)]
+        # gunicorn's convention: a module without ":name" serves its "application".
+        return [*argv, app if ":" in app else app + ":application"]
+
+    return command
+
+
+def hypercorn(launch: Launch, app: str) -> list[str]:
+    """hypercorn with its asyncio worker class. It has no --chdir: a module path given as a file path
+    (folder/package.module:app) puts the folder on sys.path, so the site's folder goes there."""
+    module, _, name = app.partition(":")
+    return [
+        sys.executable, "-m", "hypercorn", f"{launch.site.folder / module}:{name or 'application'}",
+        "--bind", _bind(launch.host, launch.port),
+        "--workers", str(launch.workers),
+        "--worker-class", "asyncio",
+        "--access-logfile", str(launch.access_log),
+        "--error-logfile", "-",
     ]  # fmt: skip
 
 
@@ -102,5 +151,9 @@ MODES: dict[str, Mode] = {
         Mode("asgi", "asgi", Concurrency.EVENT_LOOP, gunicorn("uvicorn_worker.UvicornWorker")),  # the talk
         Mode("asgi-native", "asgi", Concurrency.EVENT_LOOP, gunicorn("asgi")),  # gunicorn's own asgi worker
         Mode("uvicorn", "asgi", Concurrency.EVENT_LOOP, uvicorn),  # the reference ASGI server alone
+        Mode("wsgi-gevent", "wsgi", Concurrency.GREENLETS, gunicorn("gevent", connections=GEVENT_CONNECTIONS)),
+        Mode("granian-wsgi", "wsgi", Concurrency.THREADS, granian("wsgi"), uses_threads=True),
+        Mode("granian-asgi", "asgi", Concurrency.EVENT_LOOP, granian("asgi")),
+        Mode("hypercorn", "asgi", Concurrency.EVENT_LOOP, hypercorn),
     )
 }

@@ -119,10 +119,15 @@ def command(scenario: Scenario, port: int, access_log: Path, host: str = HOST) -
     return MODES[server.mode].command(launch)
 
 
-def environment(scenario: Scenario) -> dict[str, str]:
-    # Every gunicorn option is on the command line; GUNICORN_CMD_ARGS would silently add more.
-    env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
+def environment(scenario: Scenario, stack: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's environment; stack: where the site finds its database and upstream (djload.stack)."""
+    # Every server option is on the command line; GUNICORN_CMD_ARGS or granian's GRANIAN_* variables
+    # would silently add more.
+    env = {
+        key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS" and not key.startswith("GRANIAN_")
+    }
     env.update(scenario.site.env)
+    env.update(stack or {})
     env.update(
         DJANGO_SETTINGS_MODULE=scenario.site.settings,
         DJLOAD_SLEEP=repr(scenario.sleep),
@@ -298,6 +303,8 @@ class ServerSpec:
     port: int | None = None  # None: a free port
     host: str = HOST
     allow_remote: bool = False  # listening beyond loopback
+    # The environment that points the site at its database and upstream, when it uses them (djload.stack).
+    stack_env: dict[str, str] = field(default_factory=dict)
 
 
 def start(spec: ServerSpec) -> RunningServer:
@@ -312,7 +319,7 @@ def start(spec: ServerSpec) -> RunningServer:
     argv = processes.pinned(command(scenario, port, spec.out_dir / "access.log", host), scenario.cpus.server)
     # In the site's folder: a project's relative paths (its SQLite file, templates) mean what they mean
     # under its own server.
-    process = processes.start(argv, log, cwd=scenario.site.folder, env=environment(scenario))
+    process = processes.start(argv, log, cwd=scenario.site.folder, env=environment(scenario, spec.stack_env))
     site = scenario.site
     return RunningServer(process, argv, local_url(host, port), log, ready_path=site.ready, any_answer=site.project)
 
