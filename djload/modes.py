@@ -108,6 +108,7 @@ def granian(interface: str) -> Launcher:
             "--working-dir", str(launch.site.folder),
             "--host", launch.host, "--port", str(launch.port),
             "--workers", str(launch.workers),
+            "--backlog", str(launch.backlog),
         ]  # fmt: skip
         if interface == "wsgi":
             argv += ["--blocking-threads", str(launch.threads)]
@@ -126,6 +127,7 @@ def hypercorn(launch: Launch, app: str) -> list[str]:
         "--bind", _bind(launch.host, launch.port),
         "--workers", str(launch.workers),
         "--worker-class", "asyncio",
+        "--backlog", str(launch.backlog),
         "--access-logfile", str(launch.access_log),
         "--error-logfile", "-",
     ]  # fmt: skip
