@@ -30,8 +30,9 @@ from typing import Any
 import psycopg
 
 from djload import processes
-from djload.servers import HOST, free_port
+from djload.servers import HOST, free_port, masked
 
+SCHEMES = ("postgres", "postgresql")  # of a database.url
 PACKAGE = "postgresql"  # the Debian package that holds the server
 INSTALL_ROOT = Path("/usr/lib/postgresql")
 OWNER = "postgres"  # the package's system user, which owns a booted server's files when djload is root
@@ -57,7 +58,7 @@ class DatabaseInfo:
     """What a summary row says about the database: its engine, the version the server reported, the options."""
 
     engine: str  # "postgresql" or "sqlite"
-    version: str
+    version: str | None  # None: the run did not reach the server (its views use no database)
     pool: bool = False
     conn_max_age: int = 0
 
@@ -116,13 +117,8 @@ def given(url: str, pool: bool = False, conn_max_age: int = 0) -> Database:
     try:
         version = server_version(url)
     except psycopg.Error as exc:
-        raise DatabaseError(f"{_redacted(url)}: cannot connect: {str(exc).strip()}") from None
+        raise DatabaseError(f"{masked(url)}: cannot connect: {str(exc).strip()}") from None
     return Database(url, DatabaseInfo("postgresql", version, pool, conn_max_age))
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 @dataclass
@@ -247,5 +243,5 @@ def prepare(database: Database, site_dir: Path, settings: str, log: Path, env: d
     """
     environment = {**(env or os.environ), **database.environment(), "DJANGO_SETTINGS_MODULE": settings}
     for step in (["migrate", "--noinput"], ["seed"]):
-        what = f"django-admin {step[0]} ({_redacted(database.url)})"
+        what = f"django-admin {step[0]} ({masked(database.url)})"
         _run_to_end([sys.executable, "-m", "django", *step], log, site_dir, what, environment)

@@ -6,6 +6,7 @@ its fields follow.
 """
 
 import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +28,20 @@ class Server:
     mode: str
     workers: int = 1
     threads: int = 1
+
+
+DATABASE_ENGINES = ("sqlite", "postgres")
+MAX_CONN_MAX_AGE = 86_400
+
+
+@dataclass(frozen=True)
+class Database:
+    """The scenario's `database:` section: which database the site's database views use."""
+
+    engine: str = "sqlite"  # sqlite: a file in the scenario's results folder; postgres: a server
+    pool: bool = False  # postgres only: Django's psycopg connection pool (OPTIONS pool)
+    conn_max_age: int = 0  # Django's CONN_MAX_AGE: seconds a connection outlives its request
+    url: str | None = None  # postgres only: an existing server instead of one booted for the run
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,7 @@ class Scenario:
     def endpoint_label(self) -> str:
         """What the requests go to, in one line: the endpoint, or the mix."""
         return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path
+    database: Database = Database()
 
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -238,8 +254,38 @@ def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
         return ()
 
 
+def _postgres_url(value: str) -> str | None:
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
+        return f"must be a postgresql://user@host:port/name URL, got {value!r}"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return "the port must be a number from 0 to 65535"
+    return None
+
+
+def _database(checker: Checker, section: Map) -> Database:
+    prefix = "database."
+    checker.known_keys(section, ("engine", "pool", "conn_max_age", "url"), prefix)
+    engine = checker.get(section, "engine", str, prefix, default="sqlite", check=one_of(list(DATABASE_ENGINES)))
+    pool = checker.get(section, "pool", bool, prefix, default=False)
+    conn_max_age = checker.get(section, "conn_max_age", int, prefix, default=0, check=between(0, MAX_CONN_MAX_AGE))
+    url = checker.get(section, "url", str, prefix, default=None, check=_postgres_url)
+    if engine == "sqlite":
+        for key in ("pool", "url"):
+            if key in section:
+                checker.problem(section.key_lines[key], prefix + key, "only for engine: postgres")
+    elif pool and conn_max_age:
+        # Django refuses it (ImproperlyConfigured): the pool keeps the connections instead.
+        checker.problem(section.key_lines["conn_max_age"], prefix + "conn_max_age",
+                        "must be 0 with pool: true; the pool keeps the connections open")  # fmt: skip
+    return Database(engine or "sqlite", bool(pool), conn_max_age or 0, url)
+
+
 TOP_KEYS = (
     "name", "description", "site", "server", "endpoint", "requests", "sleep", "swarm", "cpus", "expected", "thresholds",
+    "database",
 )  # fmt: skip
 
 
@@ -312,6 +358,12 @@ def parse(data: Map, source: str) -> Scenario:
             checker.known_keys(cpus_map, ("server", "generator"), "cpus.")
             cpus = Placement(*(_cpus(checker, cpus_map, role) for role in ("server", "generator")))
 
+    database = Database()
+    if "database" in data:
+        database_map = checker.mapping(data["database"], data.key_lines["database"], "database")
+        if database_map is not None:
+            database = _database(checker, database_map)
+
     expected: dict[str, float] = {}
     if "expected" in data:
         expected_map = checker.mapping(data["expected"], data.key_lines["expected"], "expected")
@@ -343,6 +395,7 @@ def parse(data: Map, source: str) -> Scenario:
         site=site,
         requests=requests,
         site_line=data.key_lines.get("site", 0),
+        database=database,
     )
 
 

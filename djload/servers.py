@@ -77,19 +77,26 @@ def request(url: str) -> urllib.request.Request:
     return urllib.request.Request(bare, headers={"Authorization": authorization})
 
 
-def check_target(url: str, allow_remote: bool = False) -> str:
+def _schemes(schemes: tuple[str, ...]) -> str:
+    """("http", "https") → "an http:// or https://"."""
+    first = schemes[0]
+    return ("an " if first[0] in "aehiou" else "a ") + " or ".join(f"{scheme}://" for scheme in schemes)
+
+
+def check_target(url: str, allow_remote: bool = False, schemes: tuple[str, ...] = ("http", "https")) -> str:
     """The one gate before djload sends load to or binds a server on url; returns url unchanged.
 
     Only loopback addresses (127.0.0.0/8, ::1, localhost) pass unless allow_remote is given: a load
     tester must not hit someone else's site by accident. Nothing is sent and nothing is resolved.
+    schemes: what url may be (a database server's URL is postgresql://).
     """
     shown = masked(url)  # every message below: a URL's password is never echoed
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:  # an unbalanced [ or ] around an IPv6 address
-        raise TargetError(f"{shown}: not an http:// or https:// URL with a host") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetError(f"{shown}: not an http:// or https:// URL with a host")
+        raise TargetError(f"{shown}: not {_schemes(schemes)} URL with a host") from None
+    if parts.scheme not in schemes or not parts.hostname:
+        raise TargetError(f"{shown}: not {_schemes(schemes)} URL with a host")
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:

@@ -86,4 +86,15 @@ BROKEN = {
     "tab-indent": ("server:\n\tmode: wsgi\n", "2:1: invalid YAML: found character '\\t' that cannot start any token"),
     "not-a-mapping": ("- server\n- endpoint\n", "1: the file must hold a mapping of scenario fields"),
     "empty": ("", "1: the file must hold a mapping of scenario fields"),
+    "unknown-engine": (SERVER + ENDPOINT + SWARM + "database: {engine: postgress}\n",
+                       "4: database.engine: unknown value 'postgress'; did you mean 'postgres'?"),
+    "database-key": (SERVER + ENDPOINT + SWARM + "database: {engine: postgres, conn_max_ages: 5}\n",
+                     "4: database.conn_max_ages: unknown key; did you mean 'conn_max_age'?"),
+    "pool-on-sqlite": (SERVER + ENDPOINT + SWARM + "database: {engine: sqlite, pool: true}\n",
+                       "4: database.pool: only for engine: postgres"),
+    "pool-and-persistent": (SERVER + ENDPOINT + SWARM + "database:\n  engine: postgres\n  pool: true\n"
+                            "  conn_max_age: 60\n",
+                            "7: database.conn_max_age: must be 0 with pool: true; the pool keeps the connections open"),
+    "bad-database-url": (SERVER + ENDPOINT + SWARM + "database: {engine: postgres, url: 'mysql://h/db'}\n",
+                         "4: database.url: must be a postgresql://user@host:port/name URL, got 'mysql://h/db'"),
 }  # fmt: skip
