@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 
 from djload import processes
-from djload.servers import HOST, free_port, masked
+from djload.servers import HOST, BootError, free_port, masked
 
 SCHEMES = ("postgres", "postgresql")  # of a database.url
 PACKAGE = "postgresql"  # the Debian package that holds the server
@@ -45,8 +45,9 @@ SETUP_TIMEOUT_S = 120.0
 MAX_CONNECTIONS = 500
 
 
-class DatabaseError(Exception):
-    """The database could not be set up or did not start; the message ends with the log's last lines."""
+class DatabaseError(BootError):
+    """The database could not be set up or did not start (the stack did not boot); the message ends with the
+    log's last lines."""
 
 
 class PostgresMissing(DatabaseError):
