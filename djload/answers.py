@@ -7,7 +7,7 @@ slide's throughput metric, among the runs that completed.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,50 +88,46 @@ def _pct(measured: Any, ideal: Any) -> str:
     return f"{(measured - ideal) / ideal * 100:+.0f}%"
 
 
-def markdown(rows: Sequence[RowData], site: Site = BUNDLED) -> list[str]:
-    """The report's section; no lines when the rows hold no database or upstream view."""
-    ranked = rank(rows, site)
-    if not ranked:
-        return []
-    lines = [
-        "## Real I/O: which server for which view",
-        "",
-        "Each kind of view, by database and swarm size: the server modes ranked by effective RPS (completed "
-        "runs only), the best one's margin over the runner-up, and its mean latency.",
-        "",
-        "| view | database | users | best mode | RPS | × runner-up | mean latency | ranking (RPS) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+INTRO = (
+    "Each kind of view, by database and swarm size: the server modes ranked by effective RPS (completed runs "
+    "only), the best one's margin over the runner-up, and its mean latency."
+)
+RANKING_HEADERS = ["view", "database", "users", "best mode", "RPS", "× runner-up", "mean latency", "ranking (RPS)"]
+DISAGREEMENT_HEADERS = ["scenario", "server", "endpoint", "total time (vs ideal)", "mean latency (vs ideal)", "rule"]
+NO_DISAGREEMENT = "Nowhere beyond the model's tolerance: every modelled run (the upstream views) is within it."
+NOTE = (
+    "The database views have no ideal: their time is the database's and the driver's, measured. The upstream "
+    "views follow the sleeping views' rules, with the upstream's wait as the sleep."
+)
+
+
+def ranking_rows(ranked: list[Ranked]) -> list[list[str]]:
+    rows = []
     for group in ranked:
         best, margin = group.best, group.margin()
         ranking = ", ".join(f"{server_label(row)} {float(row['effective_rps']):.1f}" for row in group.rows)
         if group.failed:
             ranking += "; failed: " + ", ".join(server_label(row) for row in group.failed)
-        lines.append(
-            f"| {group.view} | {group.database or '-'} | {group.users} | {server_label(best)} | "
-            f"{float(best['effective_rps']):.1f} | {f'{margin:.2f}×' if margin else '-'} | "
-            f"{float(best.get('mean_latency_ms') or 0):.1f} ms | {ranking} |"
-        )
-    off = [row for row in disagreements(rows) if any(row in group.rows or row in group.failed for group in ranked)]
-    lines += ["", "### Where the ideal model and the measurement disagree", ""]
-    if not off:
-        lines.append("Nowhere beyond the model's tolerance: every modelled run (the upstream views) is within it.")
-    else:
-        lines += [
-            "| scenario | server | endpoint | total time (vs ideal) | mean latency (vs ideal) | the model's rule |",
-            "|---|---|---|---|---|---|",
-        ]
-        for row in off:
-            total = _pct(row.get("total_time_s"), row.get("ideal_total_time_s"))
-            mean = _pct(row.get("mean_latency_ms"), row.get("ideal_mean_latency_ms"))
-            lines.append(
-                f"| {row.get('scenario')} | {server_label(row)} | {row.get('endpoint')} | "
-                f"{float(row.get('total_time_s') or 0):.3f} s ({total}) | "
-                f"{float(row.get('mean_latency_ms') or 0):.1f} ms ({mean}) | {row.get('ideal_rule')} |"
-            )
-    lines.append("")
-    lines.append(
-        "The database views have no ideal: their time is the database's and the driver's, measured. "
-        "The upstream views follow the sleeping views' rules with the upstream's wait as the sleep."
-    )
-    return lines
+        rows.append([
+            group.view, group.database or "-", str(group.users), server_label(best),
+            f"{float(best['effective_rps']):.1f}", f"{margin:.2f}×" if margin else "-",
+            f"{float(best.get('mean_latency_ms') or 0):.1f} ms", ranking,
+        ])  # fmt: skip
+    return rows
+
+
+def disagreement_rows(rows: Iterable[RowData], site: Site = BUNDLED) -> list[list[str]]:
+    """The I/O views' runs further from the ideal model than its tolerance."""
+    table = []
+    for row in disagreements(rows):
+        view = site.view(str(row.get("endpoint", "")).split("?")[0])
+        if view is None or not (view.needs_database or view.needs_upstream):
+            continue
+        total = _pct(row.get("total_time_s"), row.get("ideal_total_time_s"))
+        mean = _pct(row.get("mean_latency_ms"), row.get("ideal_mean_latency_ms"))
+        table.append([
+            str(row.get("scenario")), server_label(row), str(row.get("endpoint")),
+            f"{float(row.get('total_time_s') or 0):.3f} s ({total})",
+            f"{float(row.get('mean_latency_ms') or 0):.1f} ms ({mean})", str(row.get("ideal_rule")),
+        ])  # fmt: skip
+    return table

@@ -32,6 +32,21 @@ def needs_upstream(scenario: Scenario) -> bool:
     return view is not None and view.needs_upstream
 
 
+def check_stack(scenarios: list[Scenario], allow_remote: bool = False) -> None:
+    """Before anything starts: a database URL passes the loopback gate, and a PostgreSQL to boot is installed.
+
+    servers.TargetError or database.PostgresMissing: both are bad input, found before a results folder exists.
+    """
+    for scenario in scenarios:
+        config = scenario.database
+        if config.engine != "postgres" or not needs_database(scenario):
+            continue
+        if config.url:
+            servers.check_target(config.url, allow_remote, schemes=database.SCHEMES)
+        else:
+            database.find_binaries()
+
+
 class Stack:
     """The database servers and the upstream of a plan; a context manager that stops them all."""
 
@@ -57,11 +72,15 @@ class Stack:
     def open(self, scenarios: list[Scenario], everything: bool = False) -> "Stack":
         """Boot and prepare what the scenarios need (everything: whatever any of the site's views needs,
         for a server whose endpoint is picked later, as in the web UI)."""
-        for scenario in scenarios:
-            if everything or needs_database(scenario):
-                self._server_of(scenario.database, scenario.site)
-            if (everything or needs_upstream(scenario)) and self._upstream is None:
-                self._upstream = self._exit.enter_context(upstream.running(self.folder))
+        try:
+            for scenario in scenarios:
+                if everything or needs_database(scenario):
+                    self._server_of(scenario.database, scenario.site)
+                if (everything or needs_upstream(scenario)) and self._upstream is None:
+                    self._upstream = self._exit.enter_context(upstream.running(self.folder))
+        except BaseException:
+            self.close()  # what did boot is stopped (and a PostgreSQL folder removed) before the error goes on
+            raise
         return self
 
     def _server_of(self, config: DatabaseConfig, site: Site) -> Database:

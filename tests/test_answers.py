@@ -42,14 +42,15 @@ def test_modes_are_ranked_per_view_database_and_swarm() -> None:
     assert [row["server_mode"] for row in http.rows] == ["asgi", "hypercorn", "wsgi-gthread"]
     assert http.margin() == 2.0
     assert postgres.best["server_mode"] == "wsgi-gthread" and [r["server_mode"] for r in postgres.failed] == ["wsgi"]
-    lines = answers.markdown(rows)
-    assert "| async, upstream HTTP (/http/async/) | - | 100 | asgi | 400.0 | 2.00× |" in "\n".join(lines)
-    assert "failed: wsgi" in "\n".join(lines)
+    table = answers.ranking_rows(ranked)
+    assert table[0][:6] == ["async, upstream HTTP (/http/async/)", "-", "100", "asgi", "400.0", "2.00×"]
+    assert table[1][-1].endswith("; failed: wsgi")
 
 
 def test_disagreements_with_the_ideal_are_listed() -> None:
     off = _row("asgi", "/http/sync/", 10.0, total_time_s=3.0, ideal_total_time_s=2.0, deviates_from_ideal=True,
                ideal_rule="a thread per request")  # fmt: skip
-    text = "\n".join(answers.markdown([off, _row("wsgi-gthread", "/http/sync/", 9.0)]))
-    assert "3.000 s (+50%)" in text and "a thread per request" in text
-    assert answers.markdown([_row("asgi", "/sync/blocking/", 5.0)]) == []
+    (row,) = answers.disagreement_rows([off, _row("wsgi-gthread", "/http/sync/", 9.0)])
+    assert row[3] == "3.000 s (+50%)" and row[5] == "a thread per request"
+    talk = _row("asgi", "/sync/blocking/", 5.0, deviates_from_ideal=True)
+    assert answers.rank([talk]) == [] and answers.disagreement_rows([talk]) == []
