@@ -27,8 +27,12 @@ class BootAhead:
 
     IDLE_CPUS = 0.2
 
-    def __init__(self, swarm_ahead: bool = True) -> None:
+    def __init__(
+        self, swarm_ahead: bool = True, environment: Callable[[Scenario, Path], dict[str, str]] | None = None
+    ) -> None:
         self.swarm_ahead = swarm_ahead  # False when locust's workers are started elsewhere
+        # What a server needs in its environment to reach the stack (djload.stack.Stack.environment).
+        self.environment = environment
         self.next: tuple[Scenario, Callable[[], Path]] | None = None
         self.out_dir: Path | None = None  # the next run's folder, once its server is started
         self.server: RunningServer | None = None
@@ -50,11 +54,15 @@ class BootAhead:
         """
         self.out_dir = out_dir()
         try:
-            self.server = servers.start(servers.ServerSpec(scenario, self.out_dir))
+            self.server = self._start_server(scenario, self.out_dir)
         except (servers.BootError, OSError):
             return
         if self._swarm_ahead(scenario):
             self.swarm = swarm.start_ahead(swarm.SwarmSpec(scenario, self.server.base_url, self.out_dir))
+
+    def _start_server(self, scenario: Scenario, out_dir: Path) -> RunningServer:
+        env = self.environment(scenario, out_dir) if self.environment else {}
+        return servers.start(servers.ServerSpec(scenario, out_dir, stack_env=env))
 
     def plan(self, following: tuple[Scenario, Callable[[], Path]] | None) -> None:
         """The run after the current one (its scenario, and the maker of its folder); None: nothing ahead."""
@@ -75,7 +83,7 @@ class BootAhead:
         if self.next and not self.server and not self.next[0].site.setup:
             scenario, out_dir = self.next
             self.out_dir = out_dir()
-            self.server = servers.start(servers.ServerSpec(scenario, self.out_dir))
+            self.server = self._start_server(scenario, self.out_dir)
         elif self.next and self.server and self.out_dir and not self.swarm and self._swarm_ahead(self.next[0]):
             self.swarm = swarm.start_ahead(swarm.SwarmSpec(self.next[0], self.server.base_url, self.out_dir))
         elif not self.preloading:

@@ -17,12 +17,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from djload import compare, console, cpus, engine, junit, limits, processes, reference, remote, servers, starter, swarm
+from djload import (
+    compare,
+    console,
+    cpus,
+    database,
+    engine,
+    junit,
+    limits,
+    processes,
+    reference,
+    remote,
+    servers,
+    starter,
+    swarm,
+)
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.project import ProjectError
 from djload.results import ResultsError, RunFolder, write_command_lines
 from djload.scenario import REFERENCE_TOOLS, Placement, Scenario, ScenarioError, load
+from djload.stack import Stack, check_stack
 from djload.summary import SummaryError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_BREACHED = 0, 1, 2, 3, 4
@@ -255,6 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.reference:
         scenarios = engine.with_reference(scenarios, args.reference)
     engine.check_references(scenarios)
+    check_stack(scenarios, args.allow_remote)  # a database URL's address, an installed PostgreSQL
     plan = engine.Plan(
         scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args), fail_on_deviation=args.fail_on_deviation
     )
@@ -351,7 +367,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def serve() -> int:
         spec = servers.ServerSpec(scenario, folder.path, args.port or None, args.host, args.allow_remote)
         with contextlib.ExitStack() as stack:
-            server = stack.enter_context(servers.serve(spec))
+            # The database and upstream its endpoint needs, then the site pointed at them; all stopped on the way out.
+            around = stack.enter_context(Stack(folder.path, args.allow_remote).open([scenario]))
+            server = stack.enter_context(
+                servers.serve(replace(spec, stack_env=around.environment(scenario, folder.path)))
+            )
             print(f"{scenario.name}: {scenario.server.mode} serving {server.base_url}{scenario.endpoint.url_path}")
             print(f"server command: {' '.join(server.argv)}")
             if args.control_port:
@@ -379,7 +399,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     def serve_ui() -> int:
         with contextlib.ExitStack() as stack:
-            server = None if target else stack.enter_context(servers.serve(servers.ServerSpec(scenario, folder.path)))
+            server = None
+            if not target:
+                # Every endpoint may be picked in the UI: the database and upstream of all of them.
+                around = stack.enter_context(Stack(folder.path, sites.allow_remote).open([scenario], everything=True))
+                env = around.environment(scenario, folder.path, everything=True)
+                server = stack.enter_context(servers.serve(servers.ServerSpec(scenario, folder.path, stack_env=env)))
             host = server.base_url if server else str(target)
             if not server:
                 servers.wait_for_site(host, sites.allow_remote)
@@ -459,7 +484,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except servers.BootError as exc:
+    except database.PostgresMissing as exc:  # bad input: the scenario asks for what is not installed
+        print(f"djload: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except servers.BootError as exc:  # a server, or the database or upstream around it (djload.stack)
         print(f"djload: {exc}", file=sys.stderr)
         return EXIT_BOOT
     except swarm.SwarmError as exc:

@@ -32,6 +32,7 @@ from djload.records import Record
 from djload.results import RunFolder, machine_metadata, now_iso, write_command_lines
 from djload.scenario import Placement, Scenario, ScenarioError
 from djload.servers import RunningServer
+from djload.stack import Stack
 from djload.summary import Row
 
 
@@ -85,9 +86,11 @@ def placement_metadata(placement: Placement) -> dict[str, object]:
     }
 
 
-def new_row(scenario: Scenario, started_at: str, machine: dict[str, object]) -> Row:
+def new_row(scenario: Scenario, started_at: str, machine: dict[str, object], stack: Stack | None = None) -> Row:
     """A scenario's row before its run: what it asks, the machine's facts, and the status "interrupted"."""
     facts = summary.Facts(started_at=started_at, cpu_placement=placement_metadata(scenario.cpus), machine=machine)
+    if stack:
+        facts.database = stack.info(scenario).as_summary()
     return Row(summary.Asked.of(scenario), facts)
 
 
@@ -120,8 +123,11 @@ def run_scenario(
     sites: Sites = Sites(),
     warmup: int = 0,
     ahead: BootAhead | None = None,
+    stack: Stack | None = None,
 ) -> None:
-    """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known."""
+    """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known.
+
+    stack: the database and upstream the plan booted, which the server is pointed at."""
     target = sites.targets.get(scenario.server.mode)
     control = sites.controls.get(scenario.server.mode)
     timeout_s, path = scenario.swarm.timeout_s, scenario.warmup_path
@@ -146,7 +152,10 @@ def run_scenario(
             return
         booted = ahead.take(out_dir) if ahead else None
         stop = ahead.stop_later if ahead else processes.stop
-        with servers.serve(servers.ServerSpec(scenario, out_dir), started=booted, stop=stop) as server:
+        # A server booted ahead got its environment (and its SQLite copy) when it was started.
+        env = stack.environment(scenario, out_dir) if stack and not booted else {}
+        spec = servers.ServerSpec(scenario, out_dir, stack_env=env)
+        with servers.serve(spec, started=booted, stop=stop) as server:
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
             row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
@@ -244,10 +253,11 @@ def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
     return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
 
 
-def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup: int, ahead: BootAhead | None) -> None:
+def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup: int, ahead: BootAhead | None,
+              stack: Stack | None = None) -> None:  # fmt: skip
     """One run into row; what went wrong is the row's status, never an exception (but an interruption)."""
     try:
-        run_scenario(scenario, out_dir, row, sites, warmup, ahead)
+        run_scenario(scenario, out_dir, row, sites, warmup, ahead, stack)
     except servers.BootError as exc:
         row.status = summary.Status("boot_failed", str(exc))
     except (swarm.SwarmError, remote.ControlError) as exc:
@@ -325,23 +335,26 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
     # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
     numbers = range(1, plan.repeat + 1)
     runs_in_order = [(s, _run_dir(folder, s, n, plan.repeat)) for s in plan.scenarios for n in numbers]
-    ahead, next_run = BootAhead(swarm_ahead=plan.sites.master_bind is None), 0
+    # The database and upstream of every scenario that boots its site here, booted before the first run.
+    stack = Stack(folder.path, plan.sites.allow_remote)
+    ahead, next_run = BootAhead(swarm_ahead=plan.sites.master_bind is None, environment=stack.environment), 0
     first_booting = False  # the first scenario has started once its server starts booting, before its row
     try:
+        stack.open([scenario for scenario in plan.scenarios if scenario.server.mode not in plan.sites.targets])
         if runs_in_order and runs_in_order[0][0].server.mode not in plan.sites.targets:
             first_booting = True
             ahead.start_first(*runs_in_order[0])
         machine = machine_metadata()  # git and versions, asked while the first server boots
         with progress.tracker(len(plan.scenarios)) as tracker:
             for scenario in plan.scenarios:
-                row = new_row(scenario, now_iso(), machine)
+                row = new_row(scenario, now_iso(), machine, stack)
                 rows.append(row)
                 tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint_label}")
                 runs: list[Row] = []
                 for n in range(1, plan.repeat + 1):
                     run = row
                     if plan.repeat > 1:
-                        run = new_row(scenario, now_iso(), machine)
+                        run = new_row(scenario, now_iso(), machine, stack)
                         run.run = n
                     runs.append(run)
                     out_dir = runs_in_order[next_run][1]
@@ -349,7 +362,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                     boots_here = following and following[0].server.mode not in plan.sites.targets
                     ahead.plan(following if boots_here else None)
                     next_run += 1
-                    _run_once(scenario, out_dir(), run, plan.sites, plan.warmup_of(scenario), ahead)
+                    _run_once(scenario, out_dir(), run, plan.sites, plan.warmup_of(scenario), ahead, stack)
                     if plan.repeat > 1:
                         rps = run.measured.effective_rps
                         print(f"  run {n}/{plan.repeat}: {run.status.status}, {rps if rps is not None else '-'} RPS",
@@ -376,6 +389,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
         print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)
     finally:
         with processes.shielded():
+            stack.close()  # postgres's fast shutdown and its folder removed, the upstream stopped
             if interrupted:
                 processes.stop_all()
             else:  # the last server stops (uvicorn's graceful shutdown: about 0.4 s) while the report is drawn

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import compare, console, figures, ideal, metrics, records, serverlog, significance, summary
+from djload import answers, compare, console, figures, ideal, metrics, records, serverlog, significance, summary
 from djload.modes import MODES
 from djload.records import Record
 from djload.sites import BUNDLED, Work
@@ -310,6 +310,26 @@ def slide_answers(series: list[figures.Series]) -> list[Block]:
 # ---- assembling the report ---------------------------------------------------------------------------
 
 
+def io_section(rows: list[Row]) -> Section | None:
+    """The database and upstream views: which mode served each kind best and by how much, and where the
+    ideal model and the measurement disagree (djload.answers); None when the run has none of them."""
+    data = [row.to_json() for row in rows]
+    ranked = answers.rank(data)
+    if not ranked:
+        return None
+    off = answers.disagreement_rows(data)
+    return Section(
+        "Real I/O: which server for which view",
+        [
+            answers.INTRO,
+            Table(answers.RANKING_HEADERS, answers.ranking_rows(ranked)),
+            "Where the ideal model and the measurement disagree:",
+            Table(answers.DISAGREEMENT_HEADERS, off) if off else answers.NO_DISAGREEMENT,
+            answers.NOTE,
+        ],
+    )
+
+
 def sections(folder: Path, runs: list[Run]) -> list[Section]:
     rows = [run.row for run in runs]
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(Counter(row.status.status for row in rows).items()))
@@ -384,6 +404,9 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             ],
         )
         out.append(Section("Throughput", [Picture("rps.png", "effective RPS per scenario", rps)]))
+    io = io_section(rows)
+    if io:
+        out.append(io)
     series = sweep_series(runs)
     if series:
         blocks: list[Block] = [

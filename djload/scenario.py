@@ -137,6 +137,7 @@ class Scenario:
     def endpoint_label(self) -> str:
         """What the requests go to, in one line: the endpoint, or the mix."""
         return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path
+
     database: Database = Database()
 
 
@@ -273,8 +274,8 @@ def _database(checker: Checker, section: Map) -> Database:
     conn_max_age = checker.get(section, "conn_max_age", int, prefix, default=0, check=between(0, MAX_CONN_MAX_AGE))
     url = checker.get(section, "url", str, prefix, default=None, check=_postgres_url)
     if engine == "sqlite":
-        for key in ("pool", "url"):
-            if key in section:
+        for key, given in (("pool", pool), ("url", url)):
+            if given:
                 checker.problem(section.key_lines[key], prefix + key, "only for engine: postgres")
     elif pool and conn_max_age:
         # Django refuses it (ImproperlyConfigured): the pool keeps the connections instead.

@@ -235,6 +235,8 @@ class Facts(Part):
     boot_s: float | None = None
     warmup_requests: int | None = None
     target: str | None = None  # the URL of a site already running (--target), when one was used
+    # {"engine": "postgresql" | "sqlite", "version", "pool", "conn_max_age"} (djload.database.DatabaseInfo)
+    database: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> Self:

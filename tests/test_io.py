@@ -10,8 +10,9 @@ import psutil
 import pytest
 import yaml
 
+from djload import servers
 from djload.scenario import Database, load_file
-from tests.conftest import Run, ScenarioFactory
+from tests.conftest import Run, ScenarioFactory, new_results
 from tests.helpers import djload, run_one
 
 SLEEP = 0.5
@@ -95,6 +96,8 @@ def test_database_views_on_sqlite_and_a_booted_postgres_under_wsgi_and_asgi(tmp_
         assert database["conn_max_age"] == 0
         if engine == "sqlite":
             assert (out / row["scenario"] / "db.sqlite3").exists()
+    report = (out / "report.md").read_text()
+    assert "## Real I/O: which server for which view" in report and "postgresql 15" in report
     # One PostgreSQL server for the whole run, booted once, stopped at the end.
     log = (out / "postgres.log").read_text()
     assert log.count("database system is ready to accept connections") == 1
@@ -138,3 +141,23 @@ def test_ctrl_c_leaves_no_postgres_and_no_upstream(
     assert code == 130, stderr
     assert not run.survivors()
     assert _orphans() == before
+
+
+@pytest.mark.parametrize("mode", ["granian-asgi", "wsgi-gevent"])
+def test_serve_boots_the_database_and_the_upstream_its_endpoint_needs(
+    mode: str, scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    with new_results():
+        run = Run(scenario_file(server={"mode": mode}, endpoint={"path": "/http/sync/"}, sleep=0.1),
+                  cwd=tmp_path, command="serve")  # fmt: skip
+        assert run.process.stdout is not None
+        line = run.process.stdout.readline()
+        assert "serving http://127.0.0.1:" in line
+        url = line.split("serving ", 1)[1].strip()
+        with servers.NO_PROXY.open(url, timeout=30) as response:
+            assert response.status == 200 and b"upstream waited 0.1 s" in response.read()
+        run.descendants()
+        assert any("djload.upstream_app" in seen for seen in run.seen.values())
+        code, stderr, _ = run.finish(signal.SIGINT, ctrl_c=True)
+    assert code == 130, stderr
+    assert not run.survivors()
