@@ -40,7 +40,7 @@ from typing import Any
 
 from djload.metrics import deviation
 from djload.modes import GEVENT_CONNECTIONS, MODES, Concurrency
-from djload.sites import BUNDLED, Site, View
+from djload.sites import BUNDLED, Site, View, of_row
 
 # A run whose total time or mean latency is further than this from the ideal is flagged.
 TOLERANCE = 0.10
@@ -129,9 +129,24 @@ def total_given_spread(requests_per_worker: list[int], slots_per_worker: int | N
     return max(done for _, done in simulate(busiest, 1, sleep_s, slots_per_worker))
 
 
+# The ideal's part of a row where there is no model: a CPU-bound view, a user's project's view, no swarm.
+NO_MODEL: dict[str, Any] = {
+    "ideal_total_time_s": None,
+    "ideal_mean_latency_ms": None,
+    "ideal_slots": None,
+    "ideal_rule": "",
+    "deviates_from_ideal": None,
+    "ideal_total_time_given_spread_s": None,
+}
+
+
 def compare(result: dict[str, Any]) -> dict[str, Any]:
-    """The ideal beside a summary entry: ideal numbers, deviations and the > 10 % flag (None: no model)."""
+    """The ideal beside a summary entry: ideal numbers, deviations and the > 10 % flag (None: no model).
+    The entry's path means what it does on the entry's own site: a user's project has no model."""
     path = str(result.get("endpoint", "")).split("?")[0]
+    site = of_row(str(result.get("site") or ""))
+    if site is None or not result.get("users"):
+        return dict(NO_MODEL)
     model = ideal(
         str(result.get("server_mode")),
         int(result.get("workers") or 1),
@@ -140,16 +155,10 @@ def compare(result: dict[str, Any]) -> dict[str, Any]:
         int(result.get("users") or 0),
         int(result.get("requests_per_user") or 1),
         float(result.get("sleep_s") or 0.0),
+        site,
     )
-    if model is None or not result.get("users"):
-        return {
-            "ideal_total_time_s": None,
-            "ideal_mean_latency_ms": None,
-            "ideal_slots": None,
-            "ideal_rule": "",
-            "deviates_from_ideal": None,
-            "ideal_total_time_given_spread_s": None,
-        }
+    if model is None:
+        return dict(NO_MODEL)
     total = deviation(result.get("total_time_s"), model.total_time_s)
     mean = deviation(result.get("mean_latency_ms"), model.mean_latency_ms)
     deviations = [d for d in (total, mean) if d is not None]

@@ -16,7 +16,7 @@ from pathlib import Path
 from djload import answers, compare, console, figures, ideal, metrics, records, serverlog, significance, summary
 from djload.modes import MODES
 from djload.records import Record
-from djload.sites import BUNDLED, Work
+from djload.sites import View, Work, of_row
 from djload.summary import LATENCY_METRICS, METRICS, SLIDE_METRICS, Row, cell, percent
 
 # ---- report.md and report.html -------------------------------------------------------------------------
@@ -174,12 +174,18 @@ def time_table(runs: list[Run]) -> Table:
 # ---- the CPU-bound sweep -----------------------------------------------------------------------------
 
 
-def _times(endpoint: str) -> int | None:
+def _view(row: Row) -> View | None:
+    """What the row's endpoint does, on the row's own site; None where djload does not know (a user's project)."""
+    site = of_row(row.asked.site)
+    return site.view(row.asked.endpoint) if site else None
+
+
+def _times(row: Row) -> int | None:
     """The computation's `times`, for a computation view; None for the others."""
-    view = BUNDLED.view(endpoint)
+    view = _view(row)
     if view is None or view.work is not Work.COMPUTATION:
         return None
-    match = re.search(r"[?&]times=(\d+)", endpoint)
+    match = re.search(r"[?&]times=(\d+)", row.asked.endpoint)
     return int(match[1]) if match else None
 
 
@@ -189,10 +195,10 @@ def sweep_series(runs: list[Run]) -> list[figures.Series]:
     groups: dict[str, list[tuple[int, float, float, float | None, float | None, bool]]] = {}
     for run in runs:
         row = run.row
-        times = _times(row.asked.endpoint)
+        times = _times(row)
         if times is None or not row.completed:
             continue
-        site_view = BUNDLED.view(row.asked.endpoint)  # a computation view: _times found it
+        site_view = _view(row)  # a computation view: _times found it
         view = "async view" if site_view and site_view.is_async else "sync view"
         label = f"{_server_label(row)} · {view}"
         point = (
@@ -340,7 +346,7 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
                 f"{_run_name(folder)}: {len(runs)} scenario(s), {statuses}. Times are measured from per-request "
                 "records (first request sent → last response received); the ideal is the queueing model of "
                 "each server mode for the sleeping views (djload/ideal.py); a run further than 10% from it "
-                "is flagged.",
+                "is flagged." + _unmodelled(rows),
             ],
         ),
         Section("The slide's numbers", [slide_table(runs)]),
@@ -464,6 +470,17 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
         out.append(Section("Thresholds", ["Each scenario's thresholds, judged on its median run.", checks]))
     out.append(Section("Metadata", metadata_blocks(runs)))
     return out
+
+
+def _unmodelled(rows: list[Row]) -> str:
+    """A sentence for the rows of a user's project, which the ideal model does not cover; "" when none."""
+    projects = sorted({row.asked.site for row in rows if of_row(row.asked.site) is None})
+    if not projects:
+        return ""
+    return (
+        f" The ideal model applies only to views whose work djload knows; the views of {', '.join(projects)} "
+        "are the project's own, so their scenarios have no ideal numbers."
+    )
 
 
 def rps_summary(rows: list[Row]) -> str:

@@ -79,6 +79,12 @@ class Site:
         return {"wsgi": self.wsgi, "asgi": self.asgi}[interface]
 
     @property
+    def label(self) -> str:
+        """How a summary row names this site: the bundled site's name, or a project's folder and settings
+        (an absolute path, so never the bundled site's name)."""
+        return f"{self.folder} ({self.settings})" if self.project else self.name
+
+    @property
     def paths(self) -> list[str]:
         return [view.path for view in self.views]
 
@@ -112,3 +118,10 @@ BUNDLED = Site(
         View("/health/", Work.NOTHING, is_async=False),
     ),
 )
+
+
+def of_row(label: str) -> Site | None:
+    """The site a summary row names (its `site`), when djload knows what its views do: the bundled site,
+    also for rows written before rows named their site (""). None for a user's project: what its views do
+    is its own, so a path it shares with the bundled site says nothing about its work."""
+    return BUNDLED if label in ("", BUNDLED.name) else None

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from djload import metrics
+from djload.sites import BUNDLED
 
 if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
     from djload.scenario import Scenario
@@ -194,6 +195,9 @@ class Asked(Part):
     expected_requests: int | None = None
     expected: dict[str, float] = field(default_factory=dict)  # the talk's numbers, where the scenario has them
     matrix: dict[str, Any] | None = None  # a matrix scenario's group and its axes' values
+    # The site it loaded (sites.Site.label): what its paths mean. A row written before rows said so is
+    # the bundled site's, the only site there was.
+    site: str = BUNDLED.name
 
     @classmethod
     def of(cls, scenario: "Scenario") -> "Asked":
@@ -216,6 +220,7 @@ class Asked(Part):
             expected_requests=scenario.swarm.total_requests,
             expected=dict(scenario.expected),
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
+            site=scenario.site.label,
         )
 
 

@@ -1,6 +1,12 @@
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from djload.ideal import TOLERANCE, compare, ideal, simulate, slots, total_given_spread
+from djload import report
+from djload.ideal import NO_MODEL, TOLERANCE, compare, ideal, simulate, slots, total_given_spread
+from djload.sites import BUNDLED, View, Work
+from djload.summary import Row
 
 
 def test_one_sync_worker_serialises_the_talks_ten_requests() -> None:
@@ -86,3 +92,42 @@ def test_an_uneven_spread_over_workers_explains_a_longer_run() -> None:
     # The event loop stalled by time.sleep: 7 of 10 on one worker take 7 sleeps.
     blocked = compare({**entry, "server_mode": "asgi", "endpoint": "/async/blocking/", "requests_per_worker": [7, 3]})
     assert blocked["ideal_total_time_given_spread_s"] == pytest.approx(7.0)
+
+
+def test_a_user_projects_path_named_like_the_talks_gets_no_ideal(tmp_path: Path) -> None:
+    # A project of the user's own with a /sync/blocking/ of its own: the path says nothing of its work.
+    project = replace(
+        BUNDLED, name="mine", folder=tmp_path / "mine", settings="mine.settings", project=True,
+        views=(View("/sync/blocking/", Work.UNKNOWN, is_async=False),),
+    )  # fmt: skip
+    asked = {
+        "scenario": "mine", "server_mode": "wsgi", "workers": 1, "threads": 1, "endpoint": "/sync/blocking/",
+        "users": 10, "requests_per_user": 1, "sleep_s": 2.0,
+    }  # fmt: skip
+    measured = {"total_time_s": 20.0, "mean_latency_ms": 11000.0, "status": "completed"}
+    row = Row.from_json({**asked, **measured, "site": project.label}, "test")
+    assert row.asked.site == f"{tmp_path / 'mine'} (mine.settings)"
+    assert Row.from_json(row.to_json(), "again").asked.site == project.label  # kept in summary.json
+    assert compare(row.to_json()) == NO_MODEL
+    run = report.Run(report.enrich(row, [], tmp_path), [])
+    assert run.row.ideal.ideal_total_time_s is None and run.row.ideal.ideal_rule == ""
+    assert report.slide_table([run]).rows[0][-3:] == ["-", "-", "-"]
+    assert report.time_table([run]).rows[0][-2] == "-"  # no "ideal: at once"
+    text = str(report.sections(tmp_path, [run])[0].blocks[0])
+    assert "ideal model applies only to views whose work djload knows" in text and project.label in text
+
+    # A computation path on the project is no point of the talk's CPU sweep either (on the bundled site it is).
+    def sweep(site: str) -> list[report.Run]:
+        rows = [
+            {**asked, **measured, "scenario": f"s{n}", "endpoint": f"/sync/computation/?times={n}"} for n in (1, 2, 3)
+        ]
+        return [report.Run(Row.from_json({**entry, "site": site}, "test"), []) for entry in rows]
+
+    assert report.sweep_series(sweep(project.label)) == []
+    assert [series.times for series in report.sweep_series(sweep(BUNDLED.name))] == [[1, 2, 3]]
+    # The bundled site's row, and a row written before rows named their site, keep the talk's ideal.
+    for talk in ({**asked, **measured, "site": BUNDLED.name}, {**asked, **measured}):
+        bundled = Row.from_json(talk, "test")
+        assert bundled.asked.site == BUNDLED.name
+        assert compare(bundled.to_json())["ideal_total_time_s"] == pytest.approx(20.0)
+        assert "applies only" not in str(report.sections(tmp_path, [report.Run(bundled, [])])[0].blocks[0])

@@ -193,3 +193,19 @@ def test_djload_init_writes_scenarios_project_yaml_by_default(tmp_path: Path) ->
     assert (
         "  path: " + os.path.relpath(SHOP, tmp_path / "scenarios") in (tmp_path / "scenarios" / "shop.yaml").read_text()
     )
+
+
+def test_a_projects_row_names_its_site_and_gets_no_ideal_for_a_path_djload_does_not_model(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, "endpoint: {path: /items/}\n")
+    scenario.write_text(
+        scenario.read_text().replace("mode: asgi", "mode: wsgi").replace("requests_per_user: 6", "requests_per_user: 1")
+    )
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr + done.stdout
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert row["site"] == f"{SHOP.resolve()} (shop.settings)" and row["completed_requests"] == 10
+    assert row["schema_version"] == 1 and set(row) >= SUMMARY_KEYS
+    ideal = ("ideal_total_time_s", "ideal_mean_latency_ms", "ideal_slots", "deviates_from_ideal")
+    assert [row[key] for key in ideal] == [None] * 4 and row["ideal_rule"] == ""
+    report_md = (tmp_path / "out" / "report.md").read_text()
+    assert "The ideal model applies only to views whose work djload knows" in report_md
