@@ -28,6 +28,7 @@ from djload import (
     processes,
     reference,
     remote,
+    results,
     servers,
     starter,
     swarm,
@@ -279,6 +280,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Nothing between the folder's creation and run_plan, which always finishes it.
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
     outcome = engine.run_plan(plan, folder)
+    if outcome.no_room:
+        print(f"djload: {outcome.folder}: no space left on its file system ({outcome.no_room}); what was written "
+              f"is kept there, marked incomplete ({results.INCOMPLETE})", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
     print(console.table(outcome.rows))
     if per_request := console.by_request_table(outcome.rows):
         print(per_request)
@@ -310,7 +315,14 @@ def exit_code(outcome: engine.Outcome) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from djload import report  # matplotlib: only this command and the end of a run need it
 
-    print(report.write(args.folder))
+    try:
+        print(report.write(args.folder))
+    except OSError as exc:
+        if not results.no_room(exc):
+            raise
+        print(f"djload: {args.folder}: no space left on its file system ({results.unwritten(exc)}); "
+              "the files written before it are kept", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
     return EXIT_OK
 
 

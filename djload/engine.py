@@ -20,6 +20,7 @@ from djload import (
     progress,
     reference,
     remote,
+    results,
     serverlog,
     servers,
     summary,
@@ -29,7 +30,7 @@ from djload import thresholds as limits
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
 from djload.records import Record
-from djload.results import RunFolder, machine_metadata, now_iso, write_command_lines
+from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
 from djload.scenario import Placement, Scenario, ScenarioError
 from djload.servers import RunningServer
 from djload.stack import Stack
@@ -75,6 +76,7 @@ class Outcome:
     rows: list[Row]
     folder: Path
     interrupted: Interrupted | None = None
+    no_room: str = ""  # what could not be written for want of space, when the disk filled up
 
 
 def placement_metadata(placement: Placement) -> dict[str, object]:
@@ -262,8 +264,22 @@ def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup:
         row.status = summary.Status("boot_failed", str(exc))
     except (swarm.SwarmError, remote.ControlError) as exc:
         row.status = summary.Status("failed", str(exc))
-    except OSError as exc:  # a warm-up request failed
+    except OSError as exc:
+        if results.no_room(exc):  # writing into the results folder
+            raise NoRoom(results.unwritten(exc)) from None
         row.status = summary.Status("failed", f"warm-up request failed: {exc}")
+    if not row.completed and results.out_of_space(out_dir):
+        # locust, or the server, could not write: its own log may not say so, with no room left for it either
+        raise NoRoom(row.status.problem.splitlines()[0] if row.status.problem else "a run failed")
+
+
+def _save(folder: RunFolder, rows: list[Row]) -> None:
+    try:
+        summary.write(folder.path / summary.SUMMARY_JSON, rows)
+    except OSError as exc:
+        if not results.no_room(exc):
+            raise
+        raise NoRoom(results.unwritten(exc)) from None
 
 
 def aggregate(row: Row, runs: list[Row]) -> None:
@@ -331,6 +347,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
     rows: list[Row] = []
     interrupted: Interrupted | None = None
     report_interrupted: Interrupted | None = None
+    full = ""  # why the results could not all be written: the disk filled up
     machine: dict[str, object] = {}
     # Every run in order, each with the folder it writes to; the next one's server may boot ahead.
     numbers = range(1, plan.repeat + 1)
@@ -373,7 +390,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                 if not row.completed:
                     print(f"{scenario.name}: {row.status.status}: {row.status.problem}", file=sys.stderr)
                 # After each scenario, so that even a killed run leaves a whole summary of what it did.
-                summary.write(folder.path / summary.SUMMARY_JSON, rows)
+                _save(folder, rows)
                 tracker.done()
     except Interrupted as exc:
         interrupted = exc
@@ -387,16 +404,25 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
             row.status.problem = f"not started: interrupted by {exc}"
             rows.append(row)
         print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)
+    except NoRoom as exc:
+        # Nothing more can be written: the runs left would fail the same way. What is written stays.
+        full = str(exc)
+        if rows:
+            rows[-1].status = summary.Status("failed", f"no space left for the results: {full}")
     finally:
         with processes.shielded():
             stack.close()  # postgres's fast shutdown and its folder removed, the upstream stopped
-            if interrupted:
+            if interrupted or full:
                 processes.stop_all()
             else:  # the last server stops (uvicorn's graceful shutdown: about 0.4 s) while the report is drawn
                 processes.interrupt_all()
-            summary.write(folder.path / summary.SUMMARY_JSON, rows)
-            report_interrupted = _write_report(folder.path)
+            try:
+                _save(folder, rows)
+            except NoRoom as exc:
+                full = full or str(exc)  # the last summary.json written whole stays
+            if not full:
+                report_interrupted = _write_report(folder.path)
             processes.stop_all()
             # The rows are whole: a signal during the report alone does not mark the results interrupted.
-            final = folder.finish(interrupted=interrupted is not None)
-    return Outcome(rows, final, interrupted or report_interrupted)
+            final = folder.finish(interrupted=interrupted is not None, incomplete=full)
+    return Outcome(rows, final, interrupted or report_interrupted, full)

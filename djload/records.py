@@ -6,6 +6,7 @@ come from the site's response headers and are empty when the server did not answ
 """
 
 import csv
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -103,8 +104,14 @@ def dump(records: Iterable[Record], file: TextIO) -> None:
 
 
 def write(path: Path, records: Iterable[Record]) -> None:
-    with path.open("w", newline="") as f:
-        dump(records, f)
+    """requests.csv, whole or not at all: a disk that fills up midway leaves no half file to be read as whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w", newline="") as f:
+            dump(records, f)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def read(path: Path) -> list[Record]:

@@ -3,6 +3,8 @@
 Each scenario's entry in summary.json carries the metadata needed to trust or repeat it.
 """
 
+import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -16,6 +18,38 @@ from pathlib import Path
 from typing import Any
 
 from djload import ROOT
+
+# A write refused for want of room: no space, no quota left, a file larger than the file system allows.
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+LOW_SPACE_BYTES = 1 << 20
+INCOMPLETE = "INCOMPLETE.txt"
+
+
+class NoRoom(Exception):
+    """The results folder's file system is full: djload, locust or the server could not write what it had."""
+
+
+def no_room(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in NO_ROOM
+
+
+def unwritten(exc: OSError) -> str:
+    """What a refused write was writing, by its file's name (a temporary name gives the file's own)."""
+    name = Path(str(exc.filename)).name.removeprefix(".").removesuffix(".tmp") if exc.filename else "a file"
+    return f"{name} could not be written"
+
+
+def out_of_space(path: Path) -> bool:
+    """Whether path's file system is (nearly) full: under LOW_SPACE_BYTES free, or no free inode.
+
+    Asked after a child process failed: locust cannot say why when its own log cannot be written either.
+    """
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < LOW_SPACE_BYTES or (stat.f_files > 0 and stat.f_favail == 0)
+
 
 RESULTS_DIR = ROOT / "results"
 PACKAGES = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload")
@@ -194,11 +228,21 @@ class RunFolder:
                 continue  # taken meanwhile by another run
         raise ResultsError(f"{base}: no free results folder name for {stamp}-{label}")
 
-    def finish(self, interrupted: bool = False) -> Path:
-        """Rename to the final name; an interrupted run's own-named folder says so in its name."""
+    def finish(self, interrupted: bool = False, incomplete: str = "") -> Path:
+        """Rename to the final name; an interrupted run's own-named folder says so in its name.
+
+        incomplete: why the results could not all be written (a full disk). What was written is kept and
+        marked: INCOMPLETE.txt holds the reason (or, where not even that fits, is there empty) and a
+        folder djload named gets -incomplete in its name.
+        """
         final = self.final
         if interrupted and not self.chosen:
             final = final.with_name(final.name + "-interrupted")
+        if incomplete:
+            with contextlib.suppress(OSError), (self.path / INCOMPLETE).open("w") as note:
+                note.write(incomplete + "\n")
+            if not self.chosen:
+                final = final.with_name(final.name + "-incomplete")
         if final.exists() or final.is_symlink():
             final = _free_name(final)
         (self.path / LOCK).unlink(missing_ok=True)
@@ -210,7 +254,12 @@ class RunFolder:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a reader sees the old file or the whole new one, never half."""
-    text = json.dumps(data, indent=2, allow_nan=False) + "\n"  # fails here, before any file is touched
+    write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")  # dumps fails before any file is touched
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically: a reader sees the old file or the whole new one, never half (a full disk
+    leaves the old one, and no temporary file)."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with tmp.open("w") as file:

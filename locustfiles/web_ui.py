@@ -7,8 +7,10 @@ run-N/requests.csv and run-N/summary.json, a summary `djload report` reads like 
 files can be downloaded from the tab's links.
 """
 
+import contextlib
 import io
 import json
+import logging
 import os
 import sys
 from dataclasses import replace
@@ -148,9 +150,15 @@ def save_run(environment: Environment, **_: Any) -> None:
     running = False
     finished_runs += 1
     folder = Path(results_dir) / f"run-{finished_runs}"
-    folder.mkdir()
-    (folder / "requests.csv").write_text(records_csv())
-    summary.write(folder / summary.SUMMARY_JSON, [summary_row(environment)])
+    try:
+        folder.mkdir()
+        results.write_text(folder / "requests.csv", records_csv())
+        summary.write(folder / summary.SUMMARY_JSON, [summary_row(environment)])
+    except OSError as exc:
+        # One line in the log, and the UI stays up; what was written whole stays, marked.
+        logging.error("djload: %s: this run could not be saved: %s", folder, exc.strerror)
+        with contextlib.suppress(OSError), (folder / results.INCOMPLETE).open("w") as note:
+            note.write(f"{exc.strerror}\n")
 
 
 @events.init.add_listener
