@@ -9,6 +9,7 @@ did not boot · 4 a threshold breached (every scenario completed) or a regressio
 
 import argparse
 import contextlib
+import math
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from djload import (
     junit,
     limits,
     processes,
+    progress,
     reference,
     remote,
     results,
@@ -37,9 +39,19 @@ from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.project import ProjectError
 from djload.results import ResultsError, RunFolder, write_command_lines
-from djload.scenario import REFERENCE_TOOLS, Placement, Scenario, ScenarioError, load
+from djload.scenario import (
+    MAX_REQUESTS_PER_USER,
+    MAX_SECONDS,
+    MAX_USERS,
+    REFERENCE_TOOLS,
+    Placement,
+    Scenario,
+    ScenarioError,
+    load,
+)
 from djload.stack import Stack, check_stack
 from djload.summary import SummaryError
+from djload.yamlcheck import Check, between, positive, type_name
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_BREACHED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_HANGUP = processes.EXIT_INTERRUPTED, processes.EXIT_HANGUP
@@ -142,6 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup", type=_at_least(0), default=None, metavar="N",
         help="requests sent before each run and not counted (default: the scenario's swarm.warmup)",
     )  # fmt: skip
+    # Locust-style overrides for a quick try: every scenario, each checked like its YAML field.
+    run.add_argument("--users", type=_swarm_field(int, between(1, MAX_USERS)), metavar="N",
+                     help="users of every scenario's swarm (swarm.users)")  # fmt: skip
+    run.add_argument("--requests-per-user", type=_swarm_field(int, between(1, MAX_REQUESTS_PER_USER)), metavar="N",
+                     help="requests each user sends: a fixed-count run (swarm.requests_per_user)")  # fmt: skip
+    run.add_argument("--duration", type=_swarm_field(float, positive(MAX_SECONDS)), metavar="S",
+                     help="seconds each swarm runs: a throughput run (swarm.duration)")  # fmt: skip
+    run.add_argument("--spawn-rate", type=_swarm_field(float, between(0, MAX_USERS)), metavar="R",
+                     help="users started per second, 0 for all at once (swarm.spawn_rate)")  # fmt: skip
+    run.add_argument(
+        "--progress", choices=progress.MODES, default="auto",
+        help="live progress: a bar on stderr (auto: only on a terminal), one plain line per scenario, or off",
+    )  # fmt: skip
     run.add_argument(
         "--fail-on-deviation", type=_percent, metavar="PCT",
         help="a scenario whose total time or mean latency is more than PCT %% from its expected: numbers "
@@ -212,6 +237,24 @@ def _at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _swarm_field(kind: type[int] | type[float], check: Check) -> Callable[[str], float]:
+    """An override of a swarm field, with the scenario checker's rule and message for that field."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {type_name(kind)}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        problem = check(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return parse
+
+
 def _percent(text: str) -> float:
     try:
         value = float(text)
@@ -270,11 +313,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenarios = engine.with_processes(scenarios, workers)
     if args.reference:
         scenarios = engine.with_reference(scenarios, args.reference)
+    given = {"users": args.users, "requests_per_user": args.requests_per_user, "duration": args.duration,
+             "spawn_rate": args.spawn_rate}  # fmt: skip
+    overrides = {key: value for key, value in given.items() if value is not None}
+    scenarios = engine.with_overrides(scenarios, overrides)
     engine.check_references(scenarios)
     check_stack(scenarios, args.allow_remote)  # a database URL's address, an installed PostgreSQL
     plan = engine.Plan(
-        scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args), fail_on_deviation=args.fail_on_deviation
-    )
+        scenarios, repeat=args.repeat, warmup=args.warmup, sites=_sites(args),
+        fail_on_deviation=args.fail_on_deviation, overrides=overrides, progress=args.progress,
+    )  # fmt: skip
     _say_limits(plan.scenarios, plan.sites.targets)
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
     # Nothing between the folder's creation and run_plan, which always finishes it.

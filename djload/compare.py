@@ -26,7 +26,7 @@ MIN_REPEATS = 3  # runs per side before the runs' spread is used instead of the 
 SOFTWARE = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload")
 MACHINE = (("python", "Python"), ("cpu_model", "CPU model"), ("cpu_count", "CPU count"),
            ("cpus_available", "CPUs available"))  # fmt: skip
-NOT_SETTINGS = frozenset({"description", "source", "matrix"})  # Asked fields that do not change a run
+NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides"})  # Asked fields that do not change a run
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ a whole summary of what it did. The results folder is finished (renamed) whateve
 
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +65,8 @@ class Plan:
     warmup: int | None = None  # requests before each run; None: each scenario's swarm.warmup
     sites: Sites = Sites()
     fail_on_deviation: float | None = None  # percent from `expected:` that counts as a breach
+    overrides: dict[str, float] = field(default_factory=dict)  # --users etc., as given: recorded in each row
+    progress: str = "auto"  # progress.MODES
 
     def warmup_of(self, scenario: Scenario) -> int:
         return scenario.swarm.warmup if self.warmup is None else self.warmup
@@ -88,16 +91,41 @@ def placement_metadata(placement: Placement) -> dict[str, object]:
     }
 
 
-def new_row(scenario: Scenario, started_at: str, machine: dict[str, object], stack: Stack | None = None) -> Row:
+def new_row(scenario: Scenario, started_at: str, machine: dict[str, object], overrides: dict[str, float],
+            stack: Stack | None = None) -> Row:  # fmt: skip
     """A scenario's row before its run: what it asks, the machine's facts, and the status "interrupted"."""
     facts = summary.Facts(started_at=started_at, cpu_placement=placement_metadata(scenario.cpus), machine=machine)
     if stack:
         facts.database = stack.info(scenario).as_summary()
-    return Row(summary.Asked.of(scenario), facts)
+    return Row(replace(summary.Asked.of(scenario), overrides=dict(overrides)), facts)
+
+
+def outcome(row: Row) -> str:
+    """A finished scenario in one line, for a plain progress log."""
+    m = row.measured
+    line = f"{row.status.status}, {m.completed_requests or 0}/{row.asked.expected_requests or '-'} requests, "
+    line += f"{m.total_errors or 0} errors, {summary.cell(m.total_time_s, '{:.3f} s')}"
+    return line + (f", {len(row.breaches)} threshold(s) breached" if row.breaches else "")
+
+
+class _Counts:
+    """Feeds a tracker the live counts of the swarm writing into out_dir, a few times a second."""
+
+    INTERVAL_S = 0.25
+
+    def __init__(self, tracker: progress.Tracker, out_dir: Path) -> None:
+        self.tracker, self.out_dir, self.next_at = tracker, out_dir, 0.0
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_at:
+            self.next_at = now + self.INTERVAL_S
+            self.tracker.update(*progress.read_counts(self.out_dir))
 
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
-           monitor: headroom.Monitor, ahead: BootAhead | None = None) -> list[Record]:  # fmt: skip
+           monitor: headroom.Monitor, ahead: BootAhead | None = None,
+           tracker: progress.Tracker | None = None) -> list[Record]:  # fmt: skip
     if sites.master_bind:
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
@@ -107,10 +135,18 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
     argv = waiting.argv if waiting else swarm.command(spec)
     row.facts.locust_command = [servers.masked(arg) for arg in argv]  # a --host password is not for the record
     write_command_lines(out_dir, server.argv if server else None, servers.masked(host), row.facts.locust_command)
+    counts = _Counts(tracker, out_dir) if tracker else None
+
+    def while_running() -> None:
+        if ahead:
+            ahead.tick(monitor)
+        if counts:
+            counts.poll()
+
     try:
         return swarm.run(
-            spec, server=server.process if server else None, monitor=monitor,
-            while_running=(lambda: ahead.tick(monitor)) if ahead else None, started=waiting,
+            spec, server=server.process if server else None, monitor=monitor, while_running=while_running,
+            started=waiting,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
@@ -126,6 +162,7 @@ def run_scenario(
     warmup: int = 0,
     ahead: BootAhead | None = None,
     stack: Stack | None = None,
+    tracker: progress.Tracker | None = None,
 ) -> None:
     """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known.
 
@@ -142,7 +179,7 @@ def run_scenario(
             site = remote.Control(control, sites.allow_remote) if control else None
             if site:
                 site.begin()  # after the warm-up: its requests are not the run's
-            recorded = _swarm(scenario, target, out_dir, row, sites, None, monitor)
+            recorded = _swarm(scenario, target, out_dir, row, sites, None, monitor, tracker=tracker)
             monitor.stop()
             window = metrics.span(recorded) if recorded else (0.0, 0.0)
             # The site's log lines of this run land in out_dir before they are read, as a local server's do.
@@ -161,7 +198,7 @@ def run_scenario(
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
             row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
-            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
+            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker)
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
             summarize_run(row, scenario, recorded, server, monitor)
@@ -255,11 +292,45 @@ def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
     return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
 
 
+def with_overrides(scenarios: list[Scenario], overrides: dict[str, float]) -> list[Scenario]:
+    """`djload run --users N --requests-per-user N --duration S --spawn-rate R`: every scenario with the
+    swarm fields given (each already checked like its YAML field); ScenarioError for a combination a
+    scenario file could not hold either."""
+    if not overrides:
+        return scenarios
+    problems, changed = [], []
+    for scenario in scenarios:
+        old = scenario.swarm
+        swarm = replace(
+            old,
+            users=int(overrides.get("users", old.users)),
+            requests_per_user=int(overrides.get("requests_per_user", old.requests_per_user)),
+            spawn_rate=float(overrides.get("spawn_rate", old.spawn_rate)),
+        )
+        if "duration" in overrides:  # a throughput run: as long as that, whatever the count
+            swarm = replace(swarm, duration_s=float(overrides["duration"]))
+        if "requests_per_user" in overrides:
+            if "duration" in overrides:
+                problems.append("--requests-per-user, --duration: give one of them, not both")
+            elif old.model == "open":
+                problems.append(f"{scenario.source}: --requests-per-user: the open model sends rate × duration "
+                                "requests; give --duration instead")  # fmt: skip
+            else:  # a fixed count: the count decides, not a duration
+                swarm = replace(swarm, duration_s=None)
+        if swarm.processes > swarm.users:
+            problems.append(f"{scenario.source}: --users: must be at least swarm.processes ({swarm.processes}), "
+                            f"got {swarm.users}")  # fmt: skip
+        changed.append(replace(scenario, swarm=swarm))
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    return changed
+
+
 def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup: int, ahead: BootAhead | None,
-              stack: Stack | None = None) -> None:  # fmt: skip
+              stack: Stack | None = None, tracker: progress.Tracker | None = None) -> None:  # fmt: skip
     """One run into row; what went wrong is the row's status, never an exception (but an interruption)."""
     try:
-        run_scenario(scenario, out_dir, row, sites, warmup, ahead, stack)
+        run_scenario(scenario, out_dir, row, sites, warmup, ahead, stack, tracker)
     except servers.BootError as exc:
         row.status = summary.Status("boot_failed", str(exc))
     except (swarm.SwarmError, remote.ControlError) as exc:
@@ -362,24 +433,27 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
             first_booting = True
             ahead.start_first(*runs_in_order[0])
         machine = machine_metadata()  # git and versions, asked while the first server boots
-        with progress.tracker(len(plan.scenarios)) as tracker:
+        with progress.tracker(len(plan.scenarios), plan.progress) as tracker:
             for scenario in plan.scenarios:
-                row = new_row(scenario, now_iso(), machine, stack)
+                row = new_row(scenario, now_iso(), machine, plan.overrides, stack)
                 rows.append(row)
-                tracker.start(f"{scenario.name}: {scenario.server.mode} {scenario.endpoint_label}")
+                label = f"{scenario.name}: {scenario.server.mode} {scenario.endpoint_label}"
                 runs: list[Row] = []
                 for n in range(1, plan.repeat + 1):
                     run = row
                     if plan.repeat > 1:
-                        run = new_row(scenario, now_iso(), machine, stack)
+                        run = new_row(scenario, now_iso(), machine, plan.overrides, stack)
                         run.run = n
                     runs.append(run)
+                    tracker.start(label + (f" (run {n}/{plan.repeat})" if plan.repeat > 1 else ""),
+                                  scenario.swarm.total_requests)  # fmt: skip
                     out_dir = runs_in_order[next_run][1]
                     following = runs_in_order[next_run + 1] if next_run + 1 < len(runs_in_order) else None
                     boots_here = following and following[0].server.mode not in plan.sites.targets
                     ahead.plan(following if boots_here else None)
                     next_run += 1
-                    _run_once(scenario, out_dir(), run, plan.sites, plan.warmup_of(scenario), ahead, stack)
+                    _run_once(scenario, out_dir(), run, plan.sites, plan.warmup_of(scenario), ahead, stack, tracker)
+                    tracker.update(run.measured.completed_requests or 0, run.measured.total_errors or 0)
                     if plan.repeat > 1:
                         rps = run.measured.effective_rps
                         print(f"  run {n}/{plan.repeat}: {run.status.status}, {rps if rps is not None else '-'} RPS",
@@ -391,16 +465,16 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                     print(f"{scenario.name}: {row.status.status}: {row.status.problem}", file=sys.stderr)
                 # After each scenario, so that even a killed run leaves a whole summary of what it did.
                 _save(folder, rows)
-                tracker.done()
+                tracker.done(outcome(row))
     except Interrupted as exc:
         interrupted = exc
         machine = machine or machine_metadata()
         if not rows and first_booting:  # interrupted while the first server booted: that scenario had started
-            rows.append(new_row(plan.scenarios[0], now_iso(), machine))
+            rows.append(new_row(plan.scenarios[0], now_iso(), machine, plan.overrides))
         if rows and rows[-1].status.status == "interrupted":
             rows[-1].status.problem = f"interrupted by {exc}"
         for scenario in plan.scenarios[len(rows) :]:
-            row = new_row(scenario, "", machine)
+            row = new_row(scenario, "", machine, plan.overrides)
             row.status.problem = f"not started: interrupted by {exc}"
             rows.append(row)
         print(f"interrupted by {exc}: servers and locust stopped, partial result kept", file=sys.stderr)

@@ -24,7 +24,9 @@ adds its own options and says how its users send; the plugin gives it:
 - the generator's own measure: a worker sends, with its records, the CPU its process used and the time
   its threads waited for a CPU between the start barrier and its users' end; the master saves the reports
   (workers in other containers are out of reach of djload's sampling: see djload.remote);
-- saving: the records go to --records-dir as requests-<pid>.csv when the test stops.
+- saving: the records go to --records-dir as requests-<pid>.csv when the test stops;
+- live counts for djload's progress display: while a headless run lasts, each process that sends
+  writes its requests and errors so far to --records-dir as progress-<pid>.json, twice a second.
 """
 
 import json
@@ -138,6 +140,9 @@ def start(environment: Environment, **_: Any) -> None:
     generator_reports.clear()
     if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
         gevent.spawn(_end_when_all_done, environment)
+        options = environment.parsed_options
+        if options and options.headless and options.records_dir and Path(options.records_dir).is_dir():
+            gevent.spawn(_write_counts, Path(options.records_dir))
 
 
 @events.spawning_complete.add_listener
@@ -184,6 +189,22 @@ def save(environment: Environment, **_: Any) -> None:
         records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
     if records_dir and generator_reports:
         (Path(records_dir) / records.GENERATOR_REPORTS).write_text(json.dumps(generator_reports))
+
+
+PROGRESS_INTERVAL_S = 0.5
+
+
+def _write_counts(folder: Path) -> None:
+    """Requests and errors so far, for djload's live progress; counted as they come, never recounted."""
+    path, tmp = folder / f"progress-{os.getpid()}.json", folder / f".progress-{os.getpid()}.json.tmp"
+    seen = errors = 0
+    while True:
+        new = raw[seen:]
+        seen += len(new)
+        errors += sum(1 for event in new if event[4] is not None)
+        tmp.write_text(json.dumps({"done": seen, "errors": errors}))
+        os.replace(tmp, path)  # the reader sees the last counts or the new ones, never half a file
+        gevent.sleep(PROGRESS_INTERVAL_S)
 
 
 def _end_when_all_done(environment: Environment) -> None:

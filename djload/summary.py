@@ -198,6 +198,8 @@ class Asked(Part):
     # The site it loaded (sites.Site.label): what its paths mean. A row written before rows said so is
     # the bundled site's, the only site there was.
     site: str = BUNDLED.name
+    spawn_rate: float = 0.0  # users started per second; 0: all at once
+    overrides: dict[str, float] = field(default_factory=dict)  # what `djload run --users` etc. changed
 
     @classmethod
     def of(cls, scenario: "Scenario") -> "Asked":
@@ -221,6 +223,7 @@ class Asked(Part):
             expected=dict(scenario.expected),
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
+            spawn_rate=scenario.swarm.spawn_rate,
         )
 
 
