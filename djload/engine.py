@@ -27,7 +27,6 @@ from djload import (
     summary,
     swarm,
 )
-from djload import thresholds as limits
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
 from djload.records import Record
@@ -36,6 +35,7 @@ from djload.scenario import Placement, Scenario, ScenarioError
 from djload.servers import RunningServer
 from djload.stack import Stack
 from djload.summary import Row
+from djload.thresholds import judge as judge_thresholds
 
 
 @dataclass(frozen=True)
@@ -460,7 +460,7 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                               file=sys.stderr)  # fmt: skip
                 if plan.repeat > 1:
                     aggregate(row, runs)
-                row.thresholds = limits.judge(row, scenario.thresholds, plan.fail_on_deviation)
+                row.thresholds = judge_thresholds(row, scenario.thresholds, plan.fail_on_deviation)
                 if not row.completed:
                     print(f"{scenario.name}: {row.status.status}: {row.status.problem}", file=sys.stderr)
                 # After each scenario, so that even a killed run leaves a whole summary of what it did.

@@ -14,10 +14,11 @@ from typing import Any
 
 from djload import cpus as cpu_lists
 from djload import matrix, usersite
-from djload import thresholds as limits
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site
 from djload.summary import METRIC_KEYS
+from djload.thresholds import Threshold
+from djload.thresholds import parse as parse_threshold
 from djload.usersite import Request
 from djload.yamlcheck import Checker, Map, at_least, between, one_of, positive, read
 from djload.yamlcheck import ScenarioError as ScenarioError  # raised by load: its callers catch it from here
@@ -120,7 +121,7 @@ class Scenario:
     group: str = ""
     matrix: tuple[tuple[str, str], ...] = ()
     site: Site = BUNDLED
-    thresholds: tuple[limits.Threshold, ...] = ()  # conditions the run must meet, or djload exits 4
+    thresholds: tuple[Threshold, ...] = ()  # conditions the run must meet, or djload exits 4
     # A weighted mix (`requests:`), sent in a fixed order per user; empty: every request to `endpoint`.
     # A user's project always has one: its `endpoint:` is a mix of one.
     requests: tuple[Request, ...] = ()
@@ -290,7 +291,7 @@ TOP_KEYS = (
 )  # fmt: skip
 
 
-def _thresholds(checker: Checker, data: Map) -> tuple[limits.Threshold, ...]:
+def _thresholds(checker: Checker, data: Map) -> tuple[Threshold, ...]:
     """thresholds: a summary metric → a condition such as "< 2100"; each problem with its line."""
     section = checker.mapping(data["thresholds"], data.key_lines["thresholds"], "thresholds")
     if section is None:
@@ -301,7 +302,7 @@ def _thresholds(checker: Checker, data: Map) -> tuple[limits.Threshold, ...]:
         if metric not in METRIC_KEYS:
             continue  # said by known_keys, with a did-you-mean
         try:
-            found.append(limits.parse(metric, condition))
+            found.append(parse_threshold(metric, condition))
         except ValueError as exc:
             checker.problem(section.key_lines[metric], f"thresholds.{metric}", str(exc))
     return tuple(found)
