@@ -40,10 +40,14 @@ from djload.processes import Interrupted
 from djload.project import ProjectError
 from djload.results import ResultsError, RunFolder, write_command_lines
 from djload.scenario import (
+    HUGE,
+    HUGE_FLAG,
     MAX_REQUESTS_PER_USER,
     MAX_SECONDS,
     MAX_USERS,
+    NORMAL,
     REFERENCE_TOOLS,
+    Budget,
     Placement,
     Scenario,
     ScenarioError,
@@ -104,6 +108,18 @@ def add_site_arguments(parser: argparse.ArgumentParser) -> None:
         "(e.g. asgi=http://site-asgi:8000); it must serve the same scenario file (`djload serve`)",
     )  # fmt: skip
     add_target_arguments(parser)
+
+
+def add_budget_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        HUGE_FLAG, dest="huge", action="store_true",
+        help="allow the deliberately huge: more than 1,000 scenarios, 1,000,000 requests or 10,000 users per "
+        "scenario, runs of more than an hour (without it, such input is refused before anything starts)",
+    )  # fmt: skip
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    return HUGE if args.huge else NORMAL
 
 
 def _positive_int(text: str) -> int:
@@ -178,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _placement_options(run)
     add_site_arguments(run)
+    add_budget_argument(run)
 
     rep = commands.add_parser("report", help="write report.md and report.html for a results folder")
     rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a folder written by djload run")
@@ -202,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _placement_options(serve)
     add_target_arguments(serve)
+    add_budget_argument(serve)
 
     ui = commands.add_parser("ui", help="boot the site as a scenario says and open Locust's web UI for it")
     ui.add_argument("scenario", metavar="SCENARIO", help="scenario file")
@@ -209,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--web-host", default=servers.HOST, help=f"address of the web UI (default: {servers.HOST})")
     ui.add_argument("--out", type=Path, help="results folder to create (default: a new one under results/)")
     add_site_arguments(ui)
+    add_budget_argument(ui)
 
     worker = commands.add_parser("worker", help="run locust workers for `djload run --external-workers` until Ctrl-C")
     worker.add_argument(
@@ -305,7 +324,11 @@ def _placed(scenario: Scenario, args: argparse.Namespace) -> Scenario:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    scenarios = [_placed(scenario, args) for scenario in load(args.paths)]
+    budget = _budget(args)
+    scenarios = [_placed(scenario, args) for scenario in load(args.paths, budget)]
+    if len(scenarios) * args.repeat > budget.combinations:
+        runs = len(scenarios) * args.repeat
+        raise ScenarioError([f"--repeat {args.repeat}: {runs:,} runs; more than {budget.combinations:,} {budget.lift}"])
     if args.workers_from and not args.external_workers:
         raise servers.TargetError("--workers-from counts workers started elsewhere: it needs --external-workers")
     workers = remote.count_workers(args.workers_from) if args.workers_from else args.workers
@@ -384,8 +407,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_BREACHED if comparison.regressions(args.max_regression) else EXIT_OK
 
 
-def _one_scenario(path: str) -> Scenario:
-    scenarios = load([path])
+def _one_scenario(path: str, budget: Budget) -> Scenario:
+    scenarios = load([path], budget)
     if len(scenarios) != 1:
         names = ", ".join(s.name for s in scenarios[:5]) + (", ..." if len(scenarios) > 5 else "")
         raise ScenarioError([f"{path}: holds {len(scenarios)} scenarios ({names}); this command takes one"])
@@ -416,7 +439,7 @@ def _until_interrupted(folder: RunFolder, body: Callable[[], int]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    scenario = _placed(_one_scenario(args.scenario), args)
+    scenario = _placed(_one_scenario(args.scenario, _budget(args)), args)
     servers.check_bind(args.host, args.port, args.allow_remote)
     for port in (args.port, args.control_port):
         if port:
@@ -445,7 +468,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    scenario = _one_scenario(args.scenario)
+    scenario = _one_scenario(args.scenario, _budget(args))
     if scenario.requests:
         # The web UI's form picks one path of the bundled site; a mix or a project runs headless.
         raise ScenarioError([f"{scenario.source}: djload ui sends to one endpoint of the bundled site; "

@@ -3,6 +3,8 @@
 import os
 from collections.abc import Iterable
 
+from djload.yamlcheck import shown
+
 # Linux numbers CPUs below its NR_CPUS, at most 8192: a larger number is a typo, and checking it must not
 # first build a range of billions.
 MAX_CPU = 8191
@@ -36,7 +38,7 @@ def checked(value: object) -> tuple[int, ...]:
             raise ValueError(value)
         cpus = parse_cpus(str(value))
     except ValueError:
-        raise ValueError(f"must be a CPU list like 0, 1-3 or 0,2; got {value!r}") from None
+        raise ValueError(f"must be a CPU list like 0, 1-3 or 0,2; got {shown(value)}") from None
     here = usable()
     outside = [cpu for cpu in cpus if cpu not in here]
     if outside:

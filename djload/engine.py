@@ -16,6 +16,7 @@ from djload import (
     cpus,
     headroom,
     ideal,
+    layout,
     metrics,
     processes,
     progress,
@@ -385,7 +386,7 @@ def _run_dir(folder: RunFolder, scenario: Scenario, n: int, repeat: int) -> Call
     """The folder of run n of a scenario (its own folder, or run-N inside it for a --repeat), made on first use."""
 
     def make() -> Path:
-        path = folder.path / scenario.name
+        path = layout.scenario_dir(folder.path, scenario.name)  # the name was checked; this proves it
         if repeat > 1:
             path = path / f"run-{n}"
         path.mkdir(parents=True, exist_ok=True)

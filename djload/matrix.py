@@ -12,13 +12,14 @@ file and its problems point at the matrix line that set the value.
 """
 
 import itertools
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from djload.yamlcheck import Checker, Map, ScenarioError, Seq, new_map
+from djload.yamlcheck import Checker, Map, ScenarioError, Seq, new_map, shown
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,21 @@ def _label(key: str, value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", str(value)).strip("-") or "empty"
 
 
-def _plain(value: Any) -> Any:
-    return {str(k): _plain(v) for k, v in value.items()} if isinstance(value, dict) else value
+def combinations(data: Map) -> int:
+    """How many combinations the file's matrix has (before exclude), counted without expanding it."""
+    matrix = data.get("matrix")
+    if not isinstance(matrix, Map):
+        return 1
+    axes = [values for key, values in matrix.items() if key not in ("exclude", "include")]
+    return math.prod(len(values) for values in axes if isinstance(values, Seq) and values)
 
 
-def expand(data: Map, source: str) -> tuple[list[Variant], list[str]]:
+def expand(data: Map, source: str, limit: int, lift: str) -> tuple[list[Variant], list[str]]:
     """Every combination of the file's matrix, and the problems found while expanding it.
 
-    A matrix that cannot be expanded at all raises ScenarioError; problems of single combinations
-    (a value that cannot be set, a rule that matches nothing) are returned beside the variants.
+    A matrix that cannot be expanded at all, or that has more than limit combinations, raises
+    ScenarioError (naming lift, the way to allow more); problems of single combinations (a value that
+    cannot be set, a rule that matches nothing) are returned beside the variants.
     """
     checker = Checker(source)
     matrix = checker.mapping(data["matrix"], data.key_lines["matrix"], "matrix")
@@ -102,11 +109,14 @@ def expand(data: Map, source: str) -> tuple[list[Variant], list[str]]:
                 rules[key] = list(zip(values, values.item_lines, strict=True))
             continue
         if not isinstance(values, Seq) or not values:
-            checker.problem(line, f"matrix.{key}", f"must be a non-empty list of values, got {values!r}")
+            checker.problem(line, f"matrix.{key}", f"must be a non-empty list of values, got {shown(values)}")
             continue
         axes.append((str(key), list(zip(values, values.item_lines, strict=True))))
     if not axes:
         checker.problem(matrix.line, "matrix", "needs at least one field with a list of values")
+    count = combinations(data)
+    if count > limit:
+        checker.problem(matrix.line, "matrix", f"{count:,} combinations; more than {limit:,} {lift}")
     axis_keys = [key for key, _ in axes]
 
     def on_axis(field: str) -> bool:
@@ -115,7 +125,7 @@ def expand(data: Map, source: str) -> tuple[list[Variant], list[str]]:
     for rule, line in rules["include"]:
         if not any(on_axis(str(k)) for k in rule):
             checker.problem(
-                line, "matrix.include", f"{_plain(rule)} names no matrix field to match; one of " + ", ".join(axis_keys)
+                line, "matrix.include", f"{shown(rule)} names no matrix field to match; one of " + ", ".join(axis_keys)
             )
     if checker.problems:
         raise ScenarioError(checker.problems)
@@ -151,5 +161,5 @@ def expand(data: Map, source: str) -> tuple[list[Variant], list[str]]:
     for kind, entries in rules.items():
         for i, (rule, line) in enumerate(entries):
             if (kind, i) not in used:
-                checker.problem(line, f"matrix.{kind}", f"{_plain(rule)} matches no combination of the matrix")
+                checker.problem(line, f"matrix.{kind}", f"{shown(rule)} matches no combination of the matrix")
     return variants, checker.problems

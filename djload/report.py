@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djload import answers, compare, console, figures, ideal, metrics, records, serverlog, significance, summary
+from djload.layout import FIGURES, REPORT_HTML, REPORT_MD
 from djload.modes import MODES
 from djload.records import Record
 from djload.sites import View, Work, of_row
@@ -23,7 +24,6 @@ from djload.summary import LATENCY_METRICS, METRICS, SLIDE_METRICS, Row, cell, p
 # Both are rendered from one list of sections, so they always say the same thing. Pictures are PNG
 # files under figures/ for the markdown and base64 data inside the HTML, which needs no other file.
 
-REPORT_MD, REPORT_HTML, FIGURES = "report.md", "report.html", "figures"
 # The report stays quick and small whatever the run's size (a matrix may hold thousands of scenarios):
 # past these, per-scenario pictures give way to summaries. A timeline takes about 0.3 s and 50 kB to
 # draw; a bar is 0.28 inch of the RPS picture; the tables' command lines repeat per scenario.

@@ -7,20 +7,21 @@ its fields follow.
 
 import re
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from djload import cpus as cpu_lists
-from djload import matrix, usersite
+from djload import layout, matrix, usersite
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site
 from djload.summary import METRIC_KEYS
 from djload.thresholds import Threshold
 from djload.thresholds import parse as parse_threshold
 from djload.usersite import Request
-from djload.yamlcheck import Checker, Map, at_least, between, one_of, positive, read
+from djload.yamlcheck import Checker, Map, at_least, between, one_of, positive, read, shown, shown_text
 from djload.yamlcheck import ScenarioError as ScenarioError  # raised by load: its callers catch it from here
 
 
@@ -52,7 +53,8 @@ class Endpoint:
 
     @property
     def query_string(self) -> str:
-        return "&".join(f"{key}={value}" for key, value in self.query)
+        """Keys and values percent-encoded: a value is one value, whatever characters it holds."""
+        return urllib.parse.urlencode(self.query)
 
     @property
     def url_path(self) -> str:
@@ -92,6 +94,18 @@ class Swarm:
     @property
     def effective_spawn_rate(self) -> float:
         return self.spawn_rate or float(self.users)
+
+    @property
+    def spawn_s(self) -> float:
+        return self.users / self.effective_spawn_rate
+
+    @property
+    def longest_s(self) -> float:
+        """The longest the swarm can take: each user's requests run one after another, each bounded by the
+        timeout (or its duration, plus one timeout for the last answers), after the warm-up's requests."""
+        length = self.duration_s if self.duration_s is not None else self.requests_per_user * self.timeout_s
+        last = self.timeout_s if self.duration_s is not None else 0.0
+        return self.warmup * self.timeout_s + self.spawn_s + length + last
 
 
 @dataclass(frozen=True)
@@ -143,12 +157,36 @@ class Scenario:
 
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_NAME = 120  # the scenario's folder name, with room below the file system's 255 bytes
 # Upper bounds catch typos (an extra zero or three) before they start a runaway run.
 MAX_SECONDS = 3600.0
 MAX_WORKERS = 64
 MAX_THREADS = 1000
 MAX_USERS = 100_000
 MAX_REQUESTS_PER_USER = 1_000_000
+MAX_PROCESSES = 64  # locust processes forked for one swarm
+MAX_TIMES = 1_000_000_000  # the computation's loop: about a minute of one CPU per request
+HUGE_FLAG = "--i-know-its-huge"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What the scenarios of one run may cost, checked before anything starts. The deliberately huge
+    (HUGE_FLAG) get the larger bounds, which still stop a typo from running for months."""
+
+    combinations: int  # scenarios, matrices expanded
+    requests: int  # one scenario's measured requests
+    users: int  # one scenario's users: each a connection and a greenlet on both sides
+    run_s: float  # the least time one scenario takes (its sleeps or its duration)
+    longest_s: float  # the most time one scenario may take (each request up to its timeout)
+    lift: str  # how to allow more
+
+    def over(self, what: str, value: float, bound: float) -> str | None:
+        return f"{what}; more than {bound:,.0f} {self.lift}" if value > bound else None
+
+
+NORMAL = Budget(1_000, 1_000_000, 10_000, 3_600, 86_400, f"needs {HUGE_FLAG}")
+HUGE = Budget(100_000, 100_000_000, MAX_USERS, 30 * 86_400, 30 * 86_400, f"is refused even with {HUGE_FLAG}")
 
 EXPECTED_KEYS = (
     "completed_requests",
@@ -160,10 +198,15 @@ EXPECTED_KEYS = (
 
 
 def _name(value: str) -> str | None:
-    # The name is the scenario's folder in the results: no path separators, nothing hidden.
-    if NAME.fullmatch(value):
-        return None
-    return f"must be letters, digits, '.', '_' or '-', starting with a letter or digit; got {value!r}"
+    # The name is the scenario's folder in the results: no path separators, nothing hidden, none of the
+    # results folder's own files, short enough for any file system.
+    if len(value) > MAX_NAME:
+        return f"must be at most {MAX_NAME} characters, got {len(value)}"
+    if not NAME.fullmatch(value):
+        return f"must be letters, digits, '.', '_' or '-', starting with a letter or digit; got {shown(value)}"
+    if value.casefold() in layout.RESERVED:
+        return f"{value!r} is the name of the results folder's own {value}; choose another"
+    return None
 
 
 SWARM_KEYS = (
@@ -221,10 +264,17 @@ def _swarm(checker: Checker, section: Map) -> Swarm | None:
         model=model,
         rate=rate,
         warmup=get("warmup", int, default=0, check=between(0, MAX_REQUESTS_PER_USER)),
-        processes=get("processes", int, default=1, check=at_least(1)),
+        processes=get("processes", int, default=1, check=between(1, MAX_PROCESSES)),
         reference=get("reference", str, default=None, check=one_of(list(REFERENCE_TOOLS))),
     )
-    if swarm.users and swarm.processes and swarm.processes > swarm.users:
+    if len(checker.problems) > problems:
+        return None
+    if swarm.spawn_s > MAX_SECONDS:
+        problem("spawn_rate", f"starting {swarm.users} users at {swarm.spawn_rate:g} per second takes "
+                              f"{swarm.spawn_s:.3g} s; at most {MAX_SECONDS:g} s")  # fmt: skip
+    if model == "open" and swarm.total_requests == 0:
+        problem("rate", f"rate × duration sends {rate * duration:g} requests; at least 1")
+    if swarm.processes > swarm.users:
         problem("processes", f"must be at most swarm.users ({swarm.users}), got {swarm.processes}")
     if model == "open" and swarm.processes > 1:
         problem("processes", "the open model runs in one process; remove processes")
@@ -232,18 +282,41 @@ def _swarm(checker: Checker, section: Map) -> Swarm | None:
 
 
 def _query(checker: Checker, section: Map, prefix: str) -> dict[str, str]:
-    """Query parameters: names to plain values; the site reads `times`, a whole number."""
+    """Query parameters: names to plain values; the site reads `times`, a whole number. Keys and values are
+    sent percent-encoded (Endpoint.query_string), so each means what it says here."""
     value = checker.get(section, "query", dict, prefix, default={})
     query: dict[str, str] = {}
     for key, item in (value or {}).items():
-        line = value.key_lines[key]
-        if not isinstance(item, str | int | float) or isinstance(item, bool):
-            checker.problem(line, f"{prefix}query.{key}", f"must be a string or a number, got {item!r}")
+        line, where = value.key_lines[key], f"{prefix}query.{shown_text(str(key))}"
+        if not isinstance(key, str) or not key or key.startswith("-"):
+            # The query string is one argument of locust's command line: a leading '-' would make it an option.
+            checker.problem(line, where, "a query key must be a name that does not start with '-'")
+        elif not isinstance(item, str | int | float) or isinstance(item, bool):
+            checker.problem(line, where, f"must be a string or a number, got {shown(item)}")
         elif key == "times" and not (isinstance(item, int) and item >= 0):
-            checker.problem(line, f"{prefix}query.times", f"must be a whole number of at least 0, got {item!r}")
+            checker.problem(line, where, f"must be a whole number of at least 0, got {shown(item)}")
+        elif key == "times" and isinstance(item, int) and item > MAX_TIMES:
+            checker.problem(line, where, f"must be at most {MAX_TIMES:,} (about a minute of one CPU per request)")
         else:
-            query[str(key)] = str(item)
+            query[key] = str(item)
     return query
+
+
+def _cost(checker: Checker, section: Map, swarm: Swarm, sleep: float, view_sleeps: bool, budget: Budget) -> None:
+    """The scenario's cost against the budget, from its fields alone: nothing is started or expanded."""
+    requests = swarm.total_requests
+    per_user = swarm.duration_s if swarm.duration_s is not None else swarm.requests_per_user * sleep * view_sleeps
+    least_s = swarm.spawn_s + per_user + swarm.warmup * sleep * view_sleeps
+    how = "rate × duration" if swarm.model == "open" else "users × requests_per_user"
+    for problem in (
+        budget.over(f"{requests or 0:,} requests ({how})", requests or 0, budget.requests),
+        budget.over(f"{swarm.users:,} users, each a connection on both sides", swarm.users, budget.users),
+        budget.over(f"takes at least {least_s:,.0f} s (its sleeps or duration)", least_s, budget.run_s),
+        budget.over(f"may take {swarm.longest_s:,.0f} s (each request up to the timeout)", swarm.longest_s,
+                    budget.longest_s),
+    ):  # fmt: skip
+        if problem:
+            checker.problem(section.line, "swarm", problem)
 
 
 def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
@@ -308,11 +381,15 @@ def _thresholds(checker: Checker, data: Map) -> tuple[Threshold, ...]:
     return tuple(found)
 
 
-def parse(data: Map, source: str) -> Scenario:
+def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
     """The Scenario of one file's (or one matrix combination's) fields; ScenarioError with every problem."""
     checker = Checker(source)
     checker.known_keys(data, TOP_KEYS, "")
     name = checker.get(data, "name", str, default=Path(source).stem, check=_name)
+    if "name" not in data and (wrong := _name(name)):
+        # The file's name stands in for name: it follows the same rule.
+        checker.problem(1, "name", f"missing, and the file's name cannot stand in for it: {wrong}")
+        name = None
     description = checker.get(data, "description", str, default="")
     sleep = checker.get(data, "sleep", float, default=2.0, check=between(0, MAX_SECONDS))
     site = usersite.parse_site(checker, data, source) if "site" in data else BUNDLED
@@ -380,6 +457,10 @@ def parse(data: Map, source: str) -> Scenario:
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
         checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)
 
+    if swarm and endpoint and site and swarm_map is not None and not checker.problems:
+        view = site.view(endpoint.path)
+        _cost(checker, swarm_map, swarm, sleep, bool(view and view.waits_sleep), budget)
+
     if checker.problems:
         raise ScenarioError(checker.problems)
     assert server and endpoint and swarm and site
@@ -401,22 +482,24 @@ def parse(data: Map, source: str) -> Scenario:
     )
 
 
-def load_file(path: Path) -> Scenario:
+def load_file(path: Path, budget: Budget = NORMAL) -> Scenario:
     """The one scenario of a plain (non-matrix) file."""
-    return parse(read(path), str(path))
+    return parse(read(path), str(path), budget)
 
 
-def load_scenarios(path: Path) -> list[Scenario]:
-    """The scenarios of one file: one, or one per combination when the file declares a ``matrix:``."""
+def load_scenarios(path: Path, budget: Budget = NORMAL, left: int | None = None) -> list[Scenario]:
+    """The scenarios of one file: one, or one per combination when the file declares a ``matrix:``;
+    left is how many more scenarios the budget allows (the files before used the rest)."""
     source = str(path)
     data = read(path)
     if "matrix" not in data:
-        return checked_projects([parse(data, source)])
-    variants, problems = matrix.expand(data, source)
+        return checked_projects([parse(data, source, budget)])
+    limit = budget.combinations if left is None else left
+    variants, problems = matrix.expand(data, source, limit, budget.lift)
     scenarios: list[Scenario] = []
     for variant in variants:
         try:
-            scenario = parse(variant.fields, source)
+            scenario = parse(variant.fields, source, budget)
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue
@@ -449,12 +532,13 @@ def checked_projects(scenarios: list[Scenario]) -> list[Scenario]:
 
 
 def scenario_files(path: Path) -> list[Path]:
+    """A file, or the *.yaml files of a folder and its subfolders (folders named *.yaml are searched, not read)."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())
     return [path]
 
 
-def load(paths: Iterable[str | Path]) -> list[Scenario]:
+def load(paths: Iterable[str | Path], budget: Budget = NORMAL) -> list[Scenario]:
     """Every scenario named by files or folders; all problems of all files in one ScenarioError."""
     scenarios: list[Scenario] = []
     problems: list[str] = []
@@ -468,12 +552,16 @@ def load(paths: Iterable[str | Path]) -> list[Scenario]:
             problems.append(f"{path}: folder holds no scenario files (*.yaml)")
         for file in files:
             try:
-                scenarios.extend(load_scenarios(file))
+                scenarios.extend(load_scenarios(file, budget, max(1, budget.combinations - len(scenarios))))
             except ScenarioError as exc:
                 problems.extend(exc.problems)
-    names = [s.name for s in scenarios]
+            if len(scenarios) > budget.combinations:
+                problems.append(f"{file}: {len(scenarios):,} scenarios so far; more than {budget.combinations:,} "
+                                f"{budget.lift}")  # fmt: skip
+                raise ScenarioError(list(dict.fromkeys(problems)))
+    names = Counter(s.name for s in scenarios)
     for scenario in scenarios:
-        if names.count(scenario.name) > 1:
+        if names[scenario.name] > 1:
             problems.append(f"{scenario.source}:1: name: '{scenario.name}' is used by more than one scenario")
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))

@@ -77,6 +77,9 @@ def request(url: str) -> urllib.request.Request:
     return urllib.request.Request(bare, headers={"Authorization": authorization})
 
 
+AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
 def _schemes(schemes: tuple[str, ...]) -> str:
     """("http", "https") → "an http:// or https://"."""
     first = schemes[0]
@@ -91,6 +94,10 @@ def check_target(url: str, allow_remote: bool = False, schemes: tuple[str, ...] 
     schemes: what url may be (a database server's URL is postgresql://).
     """
     shown = masked(url)  # every message below: a URL's password is never echoed
+    if AMBIGUOUS.search(url):
+        # urlsplit reads http://evil\@127.0.0.1 as 127.0.0.1, urllib3 (locust's client) as evil: refuse
+        # whatever HTTP clients may read differently from this check.
+        raise TargetError(f"{shown!r}: a backslash, space or control character in a URL; give a plain URL")
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:  # an unbalanced [ or ] around an IPv6 address

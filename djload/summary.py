@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from djload import metrics
 from djload.sites import BUNDLED
+from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 
 if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
     from djload.scenario import Scenario
 
 SCHEMA_VERSION = 1
-SUMMARY_JSON = "summary.json"
 STATUSES = ("completed", "failed", "boot_failed", "interrupted")
 
 

@@ -45,11 +45,7 @@ class SwarmError(Exception):
 
 def run_time_limit_s(scenario: Scenario) -> int:
     """A backstop only: each user's requests run one after another, each bounded by the timeout."""
-    swarm = scenario.swarm
-    spawn_s = swarm.users / swarm.effective_spawn_rate
-    if swarm.duration_s is not None:
-        return math.ceil(spawn_s + swarm.duration_s + swarm.timeout_s + 30)
-    return math.ceil(spawn_s + swarm.requests_per_user * swarm.timeout_s + 30)
+    return math.ceil(scenario.swarm.longest_s - scenario.swarm.warmup * scenario.swarm.timeout_s + 30)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,19 @@ did-you-mean where a close name exists), so a person can fix them all in one go.
 
 import difflib
 import math
+import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# A scenario file is a few hundred bytes; these bounds keep reading and checking any input cheap.
+MAX_FILE_BYTES = 1 << 20
+# Nodes of the document with every alias expanded: anchors and aliases can make a small file a huge one.
+MAX_NODES = 100_000
+SHOWN_CHARS = 60  # a value quoted in a problem line is cut here
 
 
 class ScenarioError(Exception):
@@ -68,19 +76,67 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
+def _file_text(path: Path) -> str:
+    """The text of a regular file of at most MAX_FILE_BYTES. Opened without blocking, so that a FIFO or a
+    device named *.yaml is refused instead of waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError([f"{path}: not a regular file; a scenario is a YAML file"])
+        data = b""
+        while len(data) <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - len(data))):
+            data += chunk
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError([f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB; a scenario file is a few hundred bytes"])
+    return data.decode("utf-8")
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has with every alias expanded, counted without expanding it."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise ValueError("an alias refers to a node that contains it")
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        open_nodes.discard(id(node))
+        sizes[id(node)] = min(total, MAX_NODES + 1)  # capped: the count stays a small number
+        return sizes[id(node)]
+
+    return size(root)
+
+
 def read(path: Path) -> Map:
     """The file's top-level mapping, every key with its line; ScenarioError for anything else."""
     source = str(path)
     try:
-        loader = _Loader(path.read_text(encoding="utf-8"))
+        loader = _Loader(_file_text(path))
         try:
-            data = loader.get_single_data()
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node) > MAX_NODES:
+                raise ScenarioError([f"{source}:1: more than {MAX_NODES} values once its aliases are expanded"])
+            data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except OSError as exc:
         raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError([f"{source}: not UTF-8 text (byte {exc.start + 1})"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{source}:1: nested too deeply"]) from None
+    except ValueError as exc:  # an integer of thousands of digits, an alias inside itself
+        raise ScenarioError([f"{source}:1: invalid YAML: {shown_text(str(exc), 120)}"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
@@ -93,6 +149,44 @@ def read(path: Path) -> Map:
         # YAML itself lets the last one win, silently.
         raise ScenarioError([f"{source}:{line}: {key}: given twice in one mapping" for line, key in loader.duplicates])
     return data
+
+
+def shown_text(text: str, limit: int = SHOWN_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """A value as a problem line quotes it: its repr, cut at limit characters, built only that far."""
+    parts: list[str] = []
+    length = 0
+
+    def emit(text: str) -> bool:
+        nonlocal length
+        parts.append(text[: limit + 1 - length])
+        length += len(parts[-1])
+        return length <= limit
+
+    def walk(item: Any) -> bool:
+        if isinstance(item, dict):
+            return (
+                emit("{")
+                and all(
+                    (not i or emit(", ")) and walk(key) and emit(": ") and walk(sub)
+                    for i, (key, sub) in enumerate(item.items())
+                )
+                and emit("}")
+            )
+        if isinstance(item, list):
+            return emit("[") and all((not i or emit(", ")) and walk(sub) for i, sub in enumerate(item)) and emit("]")
+        if isinstance(item, str):
+            return emit(repr(item[: limit + 1]) if len(item) > limit else repr(item))
+        if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 4 * limit:
+            return emit(f"a whole number of {item.bit_length()} bits")
+        return emit(repr(item))
+
+    whole = walk(value)
+    text = "".join(parts)
+    return text if whole else text[:limit] + "…"
 
 
 def type_name(kind: type | tuple[type, ...]) -> str:
@@ -117,7 +211,7 @@ class Checker:
     def mapping(self, value: Any, line: int, where: str) -> Map | None:
         if isinstance(value, Map):
             return value
-        self.problem(line, where, f"must be a mapping, got {value!r}")
+        self.problem(line, where, f"must be a mapping, got {shown(value)}")
         return None
 
     def section(self, data: Map, key: str, fields: str) -> Map | None:
@@ -131,9 +225,10 @@ class Checker:
         for key in mapping:
             if key in allowed:
                 continue
-            close = difflib.get_close_matches(str(key), allowed, n=1)
+            name = shown_text(str(key))
+            close = difflib.get_close_matches(name, allowed, n=1)
             hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
-            self.problem(mapping.key_lines[key], f"{prefix}{key}", f"unknown key; {hint}")
+            self.problem(mapping.key_lines[key], f"{prefix}{name}", f"unknown key; {hint}")
 
     def get(
         self,
@@ -155,12 +250,15 @@ class Checker:
         # YAML reads 2 as an int; a float field takes it, but no field takes a bool as a number.
         accepted = (int, float) if kind is float else (kind,)
         if isinstance(value, bool) and kind is not bool or not isinstance(value, accepted):
-            self.problem(line, where, f"must be {type_name(kind)}, got {value!r}")
+            self.problem(line, where, f"must be {type_name(kind)}, got {shown(value)}")
             return None
         if kind is float:
-            value = float(mapping[key])
+            try:
+                value = float(mapping[key])
+            except OverflowError:  # a whole number beyond any float
+                value = math.inf
             if not math.isfinite(value):
-                self.problem(line, where, f"must be a finite number, got {mapping[key]!r}")
+                self.problem(line, where, f"must be a finite number, got {shown(mapping[key])}")
                 return None
         message = check(value) if check else None
         if message:
@@ -170,23 +268,25 @@ class Checker:
 
 
 def at_least(low: float) -> Check:
-    return lambda value: None if value >= low else f"must be at least {low:g}, got {value!r}"
+    return lambda value: None if value >= low else f"must be at least {low:g}, got {shown(value)}"
 
 
 def between(low: float, high: float) -> Check:
-    return lambda value: None if low <= value <= high else f"must be from {low:g} to {high:g}, got {value!r}"
+    return lambda value: None if low <= value <= high else f"must be from {low:g} to {high:g}, got {shown(value)}"
 
 
 def positive(high: float) -> Check:
-    return lambda value: None if 0 < value <= high else f"must be greater than 0 and at most {high:g}, got {value!r}"
+    return lambda value: (
+        None if 0 < value <= high else f"must be greater than 0 and at most {high:g}, got {shown(value)}"
+    )
 
 
 def one_of(choices: list[str]) -> Check:
     def check(value: Any) -> str | None:
         if value in choices:
             return None
-        close = difflib.get_close_matches(str(value), choices, n=1)
+        close = difflib.get_close_matches(shown_text(str(value)), choices, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(choices)
-        return f"unknown value {value!r}; {hint}"
+        return f"unknown value {shown(value)}; {hint}"
 
     return check
