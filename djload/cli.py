@@ -339,7 +339,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     given = {"users": args.users, "requests_per_user": args.requests_per_user, "duration": args.duration,
              "spawn_rate": args.spawn_rate}  # fmt: skip
     overrides = {key: value for key, value in given.items() if value is not None}
-    scenarios = engine.with_overrides(scenarios, overrides)
+    scenarios = engine.with_overrides(scenarios, overrides, budget)
     engine.check_references(scenarios)
     check_stack(scenarios, args.allow_remote)  # a database URL's address, an installed PostgreSQL
     plan = engine.Plan(

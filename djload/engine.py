@@ -32,7 +32,7 @@ from djload.bootahead import BootAhead
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
-from djload.scenario import Placement, Scenario, ScenarioError
+from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, cost_problems, view_sleeps
 from djload.servers import RunningServer
 from djload.stack import Stack
 from djload.summary import Row
@@ -293,10 +293,10 @@ def with_processes(scenarios: list[Scenario], processes: int) -> list[Scenario]:
     return [replace(s, swarm=replace(s.swarm, processes=processes)) for s in scenarios]
 
 
-def with_overrides(scenarios: list[Scenario], overrides: dict[str, float]) -> list[Scenario]:
+def with_overrides(scenarios: list[Scenario], overrides: dict[str, float], budget: Budget = NORMAL) -> list[Scenario]:
     """`djload run --users N --requests-per-user N --duration S --spawn-rate R`: every scenario with the
     swarm fields given (each already checked like its YAML field); ScenarioError for a combination a
-    scenario file could not hold either."""
+    scenario file could not hold either, or a cost beyond the budget."""
     if not overrides:
         return scenarios
     problems, changed = [], []
@@ -321,6 +321,9 @@ def with_overrides(scenarios: list[Scenario], overrides: dict[str, float]) -> li
         if swarm.processes > swarm.users:
             problems.append(f"{scenario.source}: --users: must be at least swarm.processes ({swarm.processes}), "
                             f"got {swarm.users}")  # fmt: skip
+        flag = ", ".join(f"--{key.replace('_', '-')}" for key in overrides)
+        problems += [f"{scenario.source}: {flag}: {problem}"
+                     for problem in cost_problems(swarm, scenario.sleep, view_sleeps(scenario), budget)]  # fmt: skip
         changed.append(replace(scenario, swarm=swarm))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))

@@ -302,21 +302,26 @@ def _query(checker: Checker, section: Map, prefix: str) -> dict[str, str]:
     return query
 
 
-def _cost(checker: Checker, section: Map, swarm: Swarm, sleep: float, view_sleeps: bool, budget: Budget) -> None:
-    """The scenario's cost against the budget, from its fields alone: nothing is started or expanded."""
+def cost_problems(swarm: Swarm, sleep: float, view_sleeps: bool, budget: Budget) -> list[str]:
+    """What a swarm costs beyond the budget, from its fields alone: nothing is started or expanded."""
     requests = swarm.total_requests
     per_user = swarm.duration_s if swarm.duration_s is not None else swarm.requests_per_user * sleep * view_sleeps
     least_s = swarm.spawn_s + per_user + swarm.warmup * sleep * view_sleeps
     how = "rate × duration" if swarm.model == "open" else "users × requests_per_user"
-    for problem in (
+    found = (
         budget.over(f"{requests or 0:,} requests ({how})", requests or 0, budget.requests),
         budget.over(f"{swarm.users:,} users, each a connection on both sides", swarm.users, budget.users),
         budget.over(f"takes at least {least_s:,.0f} s (its sleeps or duration)", least_s, budget.run_s),
         budget.over(f"may take {swarm.longest_s:,.0f} s (each request up to the timeout)", swarm.longest_s,
                     budget.longest_s),
-    ):  # fmt: skip
-        if problem:
-            checker.problem(section.line, "swarm", problem)
+    )  # fmt: skip
+    return [problem for problem in found if problem]
+
+
+def view_sleeps(scenario: Scenario) -> bool:
+    """Whether the scenario's view waits its sleep: what its run time is made of."""
+    view = scenario.site.view(scenario.endpoint.path)
+    return bool(view and view.waits_sleep)
 
 
 def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
@@ -459,7 +464,8 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
 
     if swarm and endpoint and site and swarm_map is not None and not checker.problems:
         view = site.view(endpoint.path)
-        _cost(checker, swarm_map, swarm, sleep, bool(view and view.waits_sleep), budget)
+        for problem in cost_problems(swarm, sleep, bool(view and view.waits_sleep), budget):
+            checker.problem(swarm_map.line, "swarm", problem)
 
     if checker.problems:
         raise ScenarioError(checker.problems)

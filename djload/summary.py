@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from djload import metrics
-from djload.sites import BUNDLED
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
+from djload.sites import BUNDLED
 
 if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
     from djload.scenario import Scenario

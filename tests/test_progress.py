@@ -68,6 +68,9 @@ def test_overrides_are_checked_like_the_yaml_fields(scenario_file: ScenarioFacto
         (["--duration", "-1"], "argument --duration: must be greater than 0 and at most 3600, got -1.0"),
         (["--requests-per-user", "two"], "argument --requests-per-user: must be an integer, got 'two'"),
         (["--duration", "1", "--requests-per-user", "2"], "--requests-per-user, --duration: give one of them"),
+        # Overrides cost like the fields they replace: within the budget, or --i-know-its-huge.
+        (["--users", "20000"], "--users: 20,000 users, each a connection on both sides; more than 10,000 needs"),
+        (["--requests-per-user", "2000"], "--requests-per-user: may take 120,001 s (each request up to the timeout)"),
     ]:
         done = djload("run", path, "--out", tmp_path / "out", *options)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
