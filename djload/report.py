@@ -605,15 +605,20 @@ def write(folder: Path, title: str | None = None) -> Path:
     """Write report.md, figures/*.png and report.html into a results folder; returns report.html's path."""
     runs = load_run(folder)
     title = title or f"djload report: {_run_name(folder)}"
-    parts = sections(folder, runs)
-    (folder / FIGURES).mkdir(exist_ok=True)
+    return _write_pages(folder, title, sections(folder, runs), REPORT_MD, REPORT_HTML)
+
+
+def _write_pages(out: Path, title: str, parts: list[Section], markdown: str, html: str) -> Path:
+    """The pictures into out/figures, then the Markdown page (which links them) and the self-contained HTML
+    page (which embeds them); returns the HTML page's path."""
+    (out / FIGURES).mkdir(exist_ok=True)
     for section in parts:
         for block in section.blocks:
             if isinstance(block, Picture):
-                _write(folder / FIGURES / block.name, block.png)
-    _write(folder / REPORT_MD, render_markdown(title, parts).encode())
-    _write(folder / REPORT_HTML, render_html(title, parts).encode())
-    return folder / REPORT_HTML
+                _write(out / FIGURES / block.name, block.png)
+    _write(out / markdown, render_markdown(title, parts).encode())
+    _write(out / html, render_html(title, parts).encode())
+    return out / html
 
 
 # ---- `djload compare --out`: compare.md and compare.html ------------------------------------------------
@@ -664,13 +669,5 @@ def comparison_sections(comparison: compare.Comparison, max_regression: float) -
 def write_comparison(comparison: compare.Comparison, out: Path, max_regression: float) -> Path:
     """compare.md (with figures/) and a self-contained compare.html in out; returns compare.html's path."""
     out.mkdir(parents=True, exist_ok=True)
-    parts = comparison_sections(comparison, max_regression)
     title = f"djload compare: {comparison.old.name} → {comparison.new.name}"
-    (out / FIGURES).mkdir(exist_ok=True)
-    for section in parts:
-        for block in section.blocks:
-            if isinstance(block, Picture):
-                _write(out / FIGURES / block.name, block.png)
-    _write(out / COMPARE_MD, render_markdown(title, parts).encode())
-    _write(out / COMPARE_HTML, render_html(title, parts).encode())
-    return out / COMPARE_HTML
+    return _write_pages(out, title, comparison_sections(comparison, max_regression), COMPARE_MD, COMPARE_HTML)

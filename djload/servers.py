@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 
 import psutil
@@ -209,6 +210,37 @@ def local_url(host: str, port: int) -> str:
     return f"http://{url_host}:{port}"
 
 
+def look(url: str | urllib.request.Request) -> tuple[int, Message] | None:
+    """One GET with a 1 s timeout: the status and headers of whatever answered, an HTTP error's too; None
+    while nothing answers (refused, reset, timed out): the one look every readiness poll takes."""
+    try:
+        with NO_PROXY.open(url, timeout=1) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code, exc.headers
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def answers_200(url: str | urllib.request.Request, name: str) -> bool:
+    """True once url answers 200, False while nothing answers; BootError on an HTTP error: a site that is
+    up but broken does not get better by waiting."""
+    answer = look(url)
+    if answer and answer[0] >= 400:
+        raise BootError(f"{name} answered HTTP {answer[0]}")
+    return answer is not None and answer[0] == 200
+
+
+def poll(ready: Callable[[], bool], began: float, timeout_s: float, interval_s: float = 0.02) -> bool:
+    """Ask ready() until it says True (True), or until timeout_s after began (monotonic) has passed (False)."""
+    while not ready():
+        if time.monotonic() - began > timeout_s:
+            return False
+        time.sleep(interval_s)
+    return True
+
+
 def poll_ready(server: RunningServer) -> bool:
     """One look at the ready path: True (and ready_after set) once it answers 200. Raises BootError as wait_ready."""
     if server.ready_after is not None:
@@ -217,34 +249,28 @@ def poll_ready(server: RunningServer) -> bool:
     if server.process.poll() is not None:
         ended = processes.describe_exit(server.process.returncode)
         raise BootError(f"server {ended} before answering {url}\n{processes.tail(server.log)}")
-    try:
-        with NO_PROXY.open(url, timeout=1) as response:
-            ours = server.any_answer or _ours(server.process, response.headers.get("X-Worker-Pid", ""))
-            if response.status == 200 and ours:
-                server.ready_after = time.monotonic() - server.started
-                return True
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if server.any_answer and exc.code < 500:  # a 404 or a login redirect's 403: Django is answering
-            server.ready_after = time.monotonic() - server.started
-            return True
+    answer = look(url)
+    if answer is None:
+        return False
+    status, headers = answer
+    if status < 400:  # 200 from one of this server's own workers (not a stale server on a reused port)
+        if status != 200 or not (server.any_answer or _ours(server.process, headers.get("X-Worker-Pid", ""))):
+            return False
+    elif not (server.any_answer and status < 500):  # a user's 404 or login redirect's 403: Django answers
         # The site is up but broken (an import error in its URLs or views, a refused host): no
         # amount of waiting will make it answer 200.
         time.sleep(0.2)  # let the server's log line about it reach the file
-        raise BootError(f"server answered {url} with HTTP {exc.code}\n{processes.tail(server.log)}") from None
-    except (urllib.error.URLError, OSError):
-        pass
-    return False
+        raise BootError(f"server answered {url} with HTTP {status}\n{processes.tail(server.log)}")
+    server.ready_after = time.monotonic() - server.started
+    return True
 
 
 def wait_ready(server: RunningServer, timeout_s: float = READY_TIMEOUT_S) -> float:
     """Poll the ready path until it answers 200; returns seconds from the server's start. BootError on exit or
     deadline."""
-    while not poll_ready(server):
-        if time.monotonic() - server.started > timeout_s:
-            url = server.ready_url
-            raise BootError(f"server did not answer {url} within {timeout_s:g} s\n{processes.tail(server.log)}")
-        time.sleep(0.02)
+    if not poll(lambda: poll_ready(server), server.started, timeout_s):
+        url = server.ready_url
+        raise BootError(f"server did not answer {url} within {timeout_s:g} s\n{processes.tail(server.log)}")
     assert server.ready_after is not None
     return server.ready_after
 
@@ -256,19 +282,9 @@ def wait_for_site(
     check_target(url, allow_remote)
     ready_url = url + site.ready
     started = time.monotonic()
-    while True:
-        try:
-            with NO_PROXY.open(request(ready_url), timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise BootError(f"{masked(ready_url)} answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() - started > timeout_s:
-            raise BootError(f"{masked(ready_url)} did not answer within {timeout_s:g} s")
-        time.sleep(0.1)
+    if not poll(lambda: answers_200(request(ready_url), masked(ready_url)), started, timeout_s, interval_s=0.1):
+        raise BootError(f"{masked(ready_url)} did not answer within {timeout_s:g} s")
+    return time.monotonic() - started
 
 
 def run_setup(scenario: Scenario, out_dir: Path) -> None:

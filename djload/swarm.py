@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from djload import ROOT, headroom, processes, records, summary
 from djload.scenario import Scenario
-from djload.servers import HOST, NO_PROXY, check_bind, check_target, free_port, local_url
+from djload.servers import HOST, check_bind, check_target, free_port, local_url, look, poll
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 OPEN_MODEL_LOCUSTFILE = ROOT / "locustfiles" / "open_model.py"
@@ -335,25 +334,19 @@ def web_ui(spec: SwarmSpec, ui: WebUI) -> Iterator[RunningUI]:
     log = spec.out_dir / "locust.log"
     process = processes.start(ui_command(spec, ui), log, cwd=spec.out_dir, env=environment())
     url = local_url(ui.host, ui.port) + "/"
+
+    def answered() -> bool:
+        if process.poll() is not None:
+            raise SwarmError(f"locust exited with code {process.returncode}\n{processes.tail(log)}")
+        answer = look(url)
+        return answer is not None and answer[0] == 200
+
     try:
-        deadline = time.monotonic() + UI_READY_TIMEOUT_S
-        while not _answers(url):
-            if process.poll() is not None:
-                raise SwarmError(f"locust exited with code {process.returncode}\n{processes.tail(log)}")
-            if time.monotonic() > deadline:
-                raise SwarmError(f"locust's web UI did not answer {url} within {UI_READY_TIMEOUT_S:g} s")
-            time.sleep(0.1)
+        if not poll(answered, time.monotonic(), UI_READY_TIMEOUT_S, interval_s=0.1):
+            raise SwarmError(f"locust's web UI did not answer {url} within {UI_READY_TIMEOUT_S:g} s")
         yield RunningUI(process, url, log)
     finally:
         processes.stop(process)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with NO_PROXY.open(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def serve_workers(master: Address, log: Path, allow_remote: bool = False) -> None:

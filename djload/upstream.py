@@ -8,14 +8,13 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from djload import processes
-from djload.servers import HOST, NO_PROXY, BootError, free_port, local_url
+from djload.servers import HOST, BootError, answers_200, free_port, local_url, poll
 
 READY_TIMEOUT_S = 20.0
 LOG_NAME = "upstream.log"
@@ -57,22 +56,19 @@ def start(out_dir: Path, host: str = HOST) -> RunningUpstream:
 def wait_ready(upstream: RunningUpstream, timeout_s: float = READY_TIMEOUT_S) -> float:
     """Poll until the upstream answers a request that does not wait; seconds from the call. BootError else."""
     began = time.monotonic()
-    while True:
+
+    def answered() -> bool:
         if upstream.process.poll() is not None:
             ended = processes.describe_exit(upstream.process.returncode)
             raise BootError(f"the upstream {ended} before answering\n{processes.tail(upstream.log)}")
         try:
-            with NO_PROXY.open(upstream.url + "/?sleep=0", timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - began
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise BootError(f"the upstream answered HTTP {exc.code}\n{processes.tail(upstream.log)}") from None
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() - began > timeout_s:
-            raise BootError(f"the upstream did not answer {upstream.url} within {timeout_s:g} s")
-        time.sleep(0.02)
+            return answers_200(upstream.url + "/?sleep=0", "the upstream")
+        except BootError as exc:
+            raise BootError(f"{exc}\n{processes.tail(upstream.log)}") from None
+
+    if not poll(answered, began, timeout_s):
+        raise BootError(f"the upstream did not answer {upstream.url} within {timeout_s:g} s")
+    return time.monotonic() - began
 
 
 @contextmanager
