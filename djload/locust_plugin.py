@@ -202,8 +202,11 @@ def _write_counts(folder: Path) -> None:
         new = raw[seen:]
         seen += len(new)
         errors += sum(1 for event in new if event[4] is not None)
-        tmp.write_text(json.dumps({"done": seen, "errors": errors}))
-        os.replace(tmp, path)  # the reader sees the last counts or the new ones, never half a file
+        try:
+            tmp.write_text(json.dumps({"done": seen, "errors": errors}))
+            os.replace(tmp, path)  # the reader sees the last counts or the new ones, never half a file
+        except OSError:  # a full disk: the live count is a nicety, and no half-written file may stay
+            tmp.unlink(missing_ok=True)
         gevent.sleep(PROGRESS_INTERVAL_S)
 
 
