@@ -26,7 +26,8 @@ MIN_REPEATS = 3  # runs per side before the runs' spread is used instead of the 
 SOFTWARE = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload")
 MACHINE = (("python", "Python"), ("cpu_model", "CPU model"), ("cpu_count", "CPU count"),
            ("cpus_available", "CPUs available"))  # fmt: skip
-NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides"})  # Asked fields that do not change a run
+# Asked fields that do not change a run; and the digest of the rest of the scenario, said in words below.
+NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides", "scenario_digest"})
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,13 @@ def _pair_warnings(old: Row, new: Row) -> list[str]:
                 if key not in NOT_SETTINGS and before.get(key) != after.get(key)]  # fmt: skip
     if settings:
         found.append(f"{old.name}: the scenario differs: {', '.join(settings)}")
+    elif (
+        old.asked.scenario_digest
+        and new.asked.scenario_digest
+        and old.asked.scenario_digest != new.asked.scenario_digest
+    ):
+        found.append(f"{old.name}: the scenario files differ in what they ask beyond the table's settings "
+                     "(a request's body, headers or status, the swarm's or the database's other settings)")  # fmt: skip
     if old.facts.cpu_placement != new.facts.cpu_placement:
         found.append(f"{old.name}: CPU placement {old.facts.cpu_placement} → {new.facts.cpu_placement}")
     return found

@@ -449,8 +449,9 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                         run = new_row(scenario, now_iso(), machine, plan.overrides, stack)
                         run.run = n
                     runs.append(run)
-                    tracker.start(label + (f" (run {n}/{plan.repeat})" if plan.repeat > 1 else ""),
-                                  scenario.swarm.total_requests)  # fmt: skip
+                    tracker.start(
+                        label, scenario.swarm.total_requests, f"run {n}/{plan.repeat}" if plan.repeat > 1 else ""
+                    )
                     out_dir = runs_in_order[next_run][1]
                     following = runs_in_order[next_run + 1] if next_run + 1 < len(runs_in_order) else None
                     boots_here = following and following[0].server.mode not in plan.sites.targets

@@ -25,7 +25,7 @@ COUNTS_GLOB = "progress-*.json"
 
 
 class Tracker(Protocol):
-    def start(self, name: str, expected: int | None) -> None: ...
+    def start(self, name: str, expected: int | None, run: str = "") -> None: ...
     def update(self, done: int, errors: int) -> None: ...
     def done(self, outcome: str) -> None: ...
 
@@ -43,7 +43,7 @@ def read_counts(records_dir: Path) -> tuple[int, int]:
 
 
 class _Quiet:
-    def start(self, name: str, expected: int | None) -> None:
+    def start(self, name: str, expected: int | None, run: str = "") -> None:
         pass
 
     def update(self, done: int, errors: int) -> None:
@@ -59,8 +59,8 @@ class _Plain(_Quiet):
     def __init__(self, total: int) -> None:
         self.total, self.finished, self.name = total, 0, ""
 
-    def start(self, name: str, expected: int | None) -> None:
-        self.name = name
+    def start(self, name: str, expected: int | None, run: str = "") -> None:
+        self.name = name  # the line is the scenario's: with --repeat, its median's numbers, not one run's
 
     def done(self, outcome: str) -> None:
         self.finished += 1
@@ -73,8 +73,8 @@ class _Bar:
         self.scenarios = progress.add_task("starting", total=total, unit="scenarios", errors="")
         self.requests: TaskID | None = None
 
-    def start(self, name: str, expected: int | None) -> None:
-        self.progress.update(self.scenarios, description=name)
+    def start(self, name: str, expected: int | None, run: str = "") -> None:
+        self.progress.update(self.scenarios, description=f"{name} ({run})" if run else name)
         if self.requests is not None:
             self.progress.remove_task(self.requests)
         self.requests = self.progress.add_task("  requests", total=expected, unit="requests", errors="0 errors")

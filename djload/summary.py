@@ -11,6 +11,7 @@ the three small rules every reader shares: a cell's text, a percent deviation, t
 """
 
 import dataclasses
+import hashlib
 import json
 import types
 import typing
@@ -175,7 +176,7 @@ class Part:
 class Asked(Part):
     """What the scenario asked for."""
 
-    OMIT_WHEN_NONE = frozenset({"matrix"})
+    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest"})
 
     scenario: str
     description: str = ""
@@ -200,6 +201,9 @@ class Asked(Part):
     site: str = BUNDLED.name
     spawn_rate: float = 0.0  # users started per second; 0: all at once
     overrides: dict[str, float] = field(default_factory=dict)  # what `djload run --users` etc. changed
+    # A digest of all that the scenario asks a run to do, beyond the fields above (a mix's bodies, headers
+    # and statuses, the swarm's and the database's other settings): `compare` warns when two differ.
+    scenario_digest: str | None = None
 
     @classmethod
     def of(cls, scenario: "Scenario") -> "Asked":
@@ -224,7 +228,33 @@ class Asked(Part):
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
             spawn_rate=scenario.swarm.spawn_rate,
+            scenario_digest=_digest(
+                {
+                    "server": scenario.server,
+                    "endpoint": scenario.endpoint,
+                    "requests": scenario.requests,
+                    "sleep": scenario.sleep,
+                    "swarm": scenario.swarm,
+                    "database": scenario.database,
+                }  # fmt: skip
+            ),
         )
+
+
+def _plain(value: Any) -> Any:
+    """A scenario's part as JSON values: a dataclass's compared fields (not where a file says them), in order."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def _digest(parts: dict[str, Any]) -> str:
+    text = json.dumps(_plain(parts), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass

@@ -2,6 +2,7 @@
 against an incomparable one (a warning); significance from the requests or from repeated runs."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -21,13 +22,13 @@ def test_the_tests_give_the_textbook_p_values() -> None:
     assert not welch_t([1.0, 1.1, 0.9], [1.05, 0.95, 1.1]).significant
 
 
-def run(folder: Path, sleep: float, name: str = "short") -> Path:
-    path = folder / f"{name}-{sleep}.yaml"
+def run(folder: Path, sleep: float, name: str = "short", timeout: float = 60) -> Path:
+    path = folder / f"{name}-{sleep}-{timeout}.yaml"
     path.write_text(yaml.safe_dump({
         "name": name, "server": {"mode": "asgi"}, "endpoint": {"path": "/async/non-blocking/"}, "sleep": sleep,
-        "swarm": {"users": 10, "requests_per_user": 1},
+        "swarm": {"users": 10, "requests_per_user": 1, "timeout": timeout},
     }))  # fmt: skip
-    out = folder / f"run-{name}-{sleep}"
+    out = folder / f"run-{name}-{sleep}-{timeout}"
     done = djload("run", path, "--out", out)
     assert done.returncode == 0, done.stderr
     return out
@@ -46,8 +47,12 @@ def test_a_run_compared_with_itself_has_no_significant_change(runs: tuple[Path, 
     assert "short: no significant change; Mann-Whitney U on per-request latencies" in done.stdout
     assert "WARNING" not in done.stdout and "REGRESSION" not in done.stdout
     page = (tmp_path / "cmp" / "compare.html").read_text()
-    assert "data:image/png;base64," in page and 'src="figures' not in page  # self-contained
-    assert "| short |" in (tmp_path / "cmp" / "compare.md").read_text()
+    # Self-contained: the five metrics' old-vs-new bars inline, nothing fetched from elsewhere.
+    assert page.count("data:image/png;base64,") == 5 and not re.search(r'(src|href)="(?!data:|#)', page)
+    markdown = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "| short |" in markdown and "no significant change" in markdown
+    pictures = re.findall(r"!\[[^]]*\]\((figures/compare-[a-z0-9_]+\.png)\)", markdown)
+    assert len(pictures) == 5 and all((tmp_path / "cmp" / picture).is_file() for picture in pictures)
 
 
 def test_a_run_twice_as_slow_is_a_regression(runs: tuple[Path, Path]) -> None:
@@ -69,17 +74,38 @@ def test_incomparable_runs_are_warned_about_and_one_sided_scenarios_listed(
     shutil.copytree(fast, other)
     rows = json.loads((other / "summary.json").read_text())
     rows[0]["metadata"]["versions"]["locust"] = "0.0.1"
+    rows[0]["metadata"]["versions"]["django"] = "4.2.0"
     rows[0]["metadata"]["cpu_count"] = 64
+    rows[0]["metadata"]["cpu_model"] = "Another CPU"
+    rows[0]["cpu_placement"] = {"server": [0], "generator": [1]}
     rows[0]["users"] = 20
+    rows[0]["workers"] = 2
     extra = rows[0] | {"scenario": "extra"}
     (other / "summary.json").write_text(json.dumps([rows[0], extra]))
     done = djload("compare", fast, other)
     assert done.returncode == 0, done.stderr + done.stdout
     warnings = [line for line in done.stdout.splitlines() if line.startswith("WARNING: not comparable: ")]
     assert any("locust " in w and "→ 0.0.1" in w for w in warnings)
-    assert any("CPU count" in w for w in warnings)
-    assert any("short: the scenario differs: users 10 → 20" in w for w in warnings)
-    assert "extra: only in new" in done.stdout
+    assert any("django " in w and "→ 4.2.0" in w for w in warnings)
+    assert any("CPU count" in w and "→ 64" in w for w in warnings)
+    assert any("CPU model" in w and "→ Another CPU" in w for w in warnings)
+    assert any(w.startswith("WARNING: not comparable: short: CPU placement ") for w in warnings)
+    assert any("short: the scenario differs: workers 1 → 2, users 10 → 20" in w for w in warnings)
+    assert done.stdout.index("WARNING") < done.stdout.index("verdict")  # before the table
+    assert "extra: only in new" in done.stdout and "REGRESSION" not in done.stdout
+    assert "extra: only in old" in djload("compare", other, fast).stdout
+
+
+def test_scenario_files_that_ask_for_other_runs_are_warned_about(
+    runs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    fast, _ = runs
+    # The same name and table settings; only the swarm's timeout differs between the two files.
+    other = run(tmp_path_factory.mktemp("timeout"), SLEEP, timeout=30)
+    done = djload("compare", fast, other)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "WARNING: not comparable: short: the scenario files differ in what they ask beyond" in done.stdout
+    assert "WARNING" not in djload("compare", fast, fast).stdout
 
 
 def repeated(folder: Path, latencies: list[float]) -> Path:
