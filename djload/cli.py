@@ -285,10 +285,15 @@ def _percent(text: str) -> float:
 
 
 def _new_file(text: str) -> Path:
-    """A file to write: its folder must exist (checked now, not after the whole run)."""
+    """A file to write, checked now, not after the whole run: its missing folders are made when it is
+    written (as pytest's --junitxml does, so that a fresh CI checkout needs no mkdir), but none of its
+    folders may be a file."""
     path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"{path.parent} is not a folder; the file {text!r} cannot be written there")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is not a folder; the file {text!r} cannot be written there")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
     return path

@@ -40,7 +40,8 @@ def document(rows: list[Row], name: str = "djload") -> ET.ElementTree:
 
 
 def write(path: Path, rows: list[Row]) -> None:
-    """The JUnit XML file, written whole or not at all."""
+    """The JUnit XML file, written whole or not at all; its missing folders are made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     document(rows).write(tmp, encoding="utf-8", xml_declaration=True)
     tmp.replace(path)

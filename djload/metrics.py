@@ -168,7 +168,10 @@ def repeated(runs: Sequence[dict[str, object]]) -> dict[str, object]:
     return result
 
 
-BY_REQUEST_KEYS = ("completed_requests", "total_errors", "mean_latency_ms", "p50_ms", "p90_ms", "p99_ms")
+BY_REQUEST_KEYS = ("completed_requests", "total_errors", "mean_latency_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
+                   "p999_ms", "max_ms")  # fmt: skip
+# Every number of a mix's entry: what a `by_request[<path>].<metric>` threshold may name.
+BY_REQUEST_METRICS = (*BY_REQUEST_KEYS, "effective_rps")
 
 
 def by_request(records: Sequence[Record], entries: Sequence[tuple[str, str, bool | None]]) -> list[dict[str, Any]]:

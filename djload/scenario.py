@@ -17,7 +17,6 @@ from djload import cpus as cpu_lists
 from djload import layout, matrix, usersite
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site
-from djload.summary import METRIC_KEYS
 from djload.thresholds import Threshold
 from djload.thresholds import parse as parse_threshold
 from djload.usersite import Request
@@ -369,18 +368,18 @@ TOP_KEYS = (
 )  # fmt: skip
 
 
-def _thresholds(checker: Checker, data: Map) -> tuple[Threshold, ...]:
-    """thresholds: a summary metric → a condition such as "< 2100"; each problem with its line."""
+def _thresholds(checker: Checker, data: Map, requests: tuple[Request, ...]) -> tuple[Threshold, ...]:
+    """thresholds: a summary metric, or a mix entry's (by_request[<path>].<metric>), → a condition such as
+    "< 2100"; each problem with its line."""
     section = checker.mapping(data["thresholds"], data.key_lines["thresholds"], "thresholds")
     if section is None:
         return ()
-    checker.known_keys(section, METRIC_KEYS, "thresholds.")
+    # A mix that did not parse has said so: its entries are not known, so per-request names are not checked.
+    mix = None if "requests" in data and not requests else [(r.method, r.path) for r in requests]
     found = []
     for metric, condition in section.items():
-        if metric not in METRIC_KEYS:
-            continue  # said by known_keys, with a did-you-mean
         try:
-            found.append(parse_threshold(metric, condition))
+            found.append(parse_threshold(str(metric), condition, mix))
         except ValueError as exc:
             checker.problem(section.key_lines[metric], f"thresholds.{metric}", str(exc))
     return tuple(found)
@@ -457,7 +456,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
                 if key in EXPECTED_KEYS:
                     expected[key] = checker.get(expected_map, key, float, "expected.", check=at_least(0))
 
-    thresholds = _thresholds(checker, data) if "thresholds" in data else ()
+    thresholds = _thresholds(checker, data, requests) if "thresholds" in data else ()
     if requests and swarm and swarm.model == "open":
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
         checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)

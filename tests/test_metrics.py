@@ -103,7 +103,7 @@ def test_by_request_splits_a_mix_by_entry_and_shares_the_runs_time() -> None:
     assert rows[0]["mean_latency_ms"] == 200.0 and rows[0]["p50_ms"] == 200.0
     assert [r["effective_rps"] for r in rows] == [1.0, 0.5, 0.5]  # over the run's 2 s, summing to its RPS
     assert set(rows[0]) == {"method", "path", "completed_requests", "total_errors", "mean_latency_ms", "p50_ms",
-                            "p90_ms", "p99_ms", "effective_rps", "async"}  # fmt: skip
+                            "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "effective_rps", "async"}  # fmt: skip
 
 
 def test_by_request_of_an_entry_nothing_was_sent_to() -> None:
