@@ -55,6 +55,9 @@ class _Measurement:
 
     def __init__(self, server: RunningServer, folder: Path) -> None:
         self.folder = folder
+        # The line of the request just before /begin (a readiness look, the last warm-up request) may still
+        # be on its way to the file: it belongs before the window, not in it.
+        self._settle()
         self.offsets = {name: _size(folder / name) for name in LOGS}
         self.monitor = headroom.Monitor()
         self.monitor.watch("server", server.process.pid)
