@@ -132,3 +132,16 @@ def test_repeated_runs_are_compared_by_their_spread(tmp_path: Path) -> None:
 def test_a_folder_without_a_summary_exits_2(runs: tuple[Path, Path], tmp_path: Path) -> None:
     done = djload("compare", runs[0], tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("djload: ") and "Traceback" not in done.stderr
+
+
+def test_a_real_repeated_run_compared_with_itself_uses_the_runs_spread(tmp_path: Path) -> None:
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "short", "server": {"mode": "asgi"}, "endpoint": {"path": "/async/non-blocking/"}, "sleep": SLEEP,
+        "swarm": {"users": 5, "requests_per_user": 1},
+    }))  # fmt: skip
+    done = djload("run", path, "--out", tmp_path / "runs", "--repeat", "3")
+    assert done.returncode == 0, done.stderr
+    done = djload("compare", tmp_path / "runs", tmp_path / "runs")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "short: no significant change; Welch's t-test on the repeated runs (runs = 3 vs 3, t = 0.00" in done.stdout
