@@ -67,6 +67,7 @@ def run_size(base: dict[str, Any], users: int, tmp: Path) -> dict[str, Any]:
     if not (out / "summary.json").exists():
         raise SystemExit(f"djload run failed with exit code {done.returncode}:\n{done.stderr[-3000:]}")
     (row,) = json.loads((out / "summary.json").read_text())
+    assert isinstance(row, dict)
     warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
     return row | {"_wall": wall, "_others_cpus": max(others, 0.0) / wall,
                   "_stolen_cpus": (stolen - stolen_before) / wall, "_load": (load_before, os.getloadavg()[0]),
@@ -91,7 +92,7 @@ def report(users: int, row: dict[str, Any], sleep: float, workers: int) -> float
         f"(total − sleep)/request {above_ms:.3f} ms; load {load}, other processes {row['_others_cpus']:.2f} CPUs"
         f"{f', stolen {stolen:.2f} CPUs' if (stolen := row['_stolen_cpus']) >= 0.01 else ''}"
     )
-    return total / bound
+    return float(total / bound)
 
 
 def private_net(sizes: list[int]) -> int:
