@@ -514,6 +514,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    args.master.check(args.allow_remote)  # before the banner: a refused master is the one line said
     print(f"locust workers for the master at {args.master}, one per run; press Ctrl-C to stop", flush=True)
     try:
         swarm.serve_workers(args.master, Path("/dev/stdout"), args.allow_remote)

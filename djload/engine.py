@@ -32,7 +32,7 @@ from djload.bootahead import BootAhead
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
-from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, cost_problems, view_sleeps
+from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, cost_problems, per_request_s
 from djload.servers import RunningServer
 from djload.stack import Stack
 from djload.summary import Row
@@ -323,7 +323,7 @@ def with_overrides(scenarios: list[Scenario], overrides: dict[str, float], budge
                             f"got {swarm.users}")  # fmt: skip
         flag = ", ".join(f"--{key.replace('_', '-')}" for key in overrides)
         problems += [f"{scenario.source}: {flag}: {problem}"
-                     for problem in cost_problems(swarm, scenario.sleep, view_sleeps(scenario), budget)]  # fmt: skip
+                     for problem in cost_problems(swarm, per_request_s(scenario), budget)]  # fmt: skip
         changed.append(replace(scenario, swarm=swarm))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))

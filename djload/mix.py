@@ -14,11 +14,18 @@ the same entry at the same moment. Hence, for n requests per user and a cycle of
   the totals are exact again (users·n·w/S).
 """
 
+import functools
 from collections.abc import Sequence
 
 
 def cycle(weights: Sequence[int]) -> list[int]:
     """One smooth weighted round-robin cycle: entry indexes, each one `weight` times."""
+    return list(_cycle(tuple(weights)))
+
+
+@functools.lru_cache(maxsize=8)
+def _cycle(weights: tuple[int, ...]) -> tuple[int, ...]:
+    # Every user of a process walks the same cycle: made once, not once per user.
     if not weights or any(weight < 1 for weight in weights):
         raise ValueError(f"weights must be whole numbers of at least 1, got {list(weights)}")
     total = sum(weights)
@@ -30,12 +37,12 @@ def cycle(weights: Sequence[int]) -> list[int]:
         chosen = max(range(len(weights)), key=lambda index: (credit[index], -index))
         credit[chosen] -= total
         picks.append(chosen)
-    return picks
+    return tuple(picks)
 
 
 def order(weights: Sequence[int], count: int, user: int) -> list[int]:
     """The entry indexes user number `user` (0, 1, …) sends, in order, for `count` requests."""
-    picks = cycle(weights)
+    picks = _cycle(tuple(weights))
     start = user % len(picks)
     return [picks[(start + step) % len(picks)] for step in range(count)]
 

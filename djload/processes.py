@@ -18,6 +18,7 @@ is live, so that djload used as a library leaves no process behind between runs.
 
 import contextlib
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -264,12 +265,34 @@ def describe_exit(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
-def tail(path: Path, lines: int = 15) -> str:
+TAIL_BYTES = 64 << 10  # a log's end is read, never the whole log: it may have grown to any size
+
+
+def _end(path: Path) -> list[str]:
     try:
-        text = path.read_text(errors="replace")
+        with path.open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - TAIL_BYTES))
+            return log.read().decode(errors="replace").splitlines()
     except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+        return []
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    return "\n".join(_end(path)[-lines:])
+
+
+CAUSE_CHARS = 300
+_ERROR = re.compile(r"error|exception|errno|cannot|failed|invalid|refused|denied|killed", re.IGNORECASE)
+_RULE = re.compile(r"[\s|=-]*")  # a line of a summary table's frame
+
+
+def cause(path: Path) -> str:
+    """The one line of a log that says why its process failed: the exception that ended a traceback, else
+    the last line that speaks of an error, else the last line; "" for an empty or missing log."""
+    lines = [line.strip() for line in _end(path) if line.strip() and not _RULE.fullmatch(line)]
+    found = next((line for line in reversed(lines) if _ERROR.search(line)), lines[-1] if lines else "")
+    return found if len(found) <= CAUSE_CHARS else found[:CAUSE_CHARS] + "…"
 
 
 def pinned(argv: list[str], cpus: tuple[int, ...]) -> list[str]:

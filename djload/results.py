@@ -217,6 +217,7 @@ class RunFolder:
 
     @classmethod
     def new(cls, label: str, base: Path = RESULTS_DIR) -> "RunFolder":
+        set_aside_abandoned(base)
         stamp = time.strftime("%Y-%m-%dT%H-%M-%S")
         for n in range(1, 1000):
             final = base / (f"{stamp}-{label}" if n == 1 else f"{stamp}-{label}-{n}")
@@ -250,6 +251,50 @@ class RunFolder:
         os.close(self._lock)  # after the rename: until then no other run may take the folder over
         self.final = final
         return final
+
+
+MAX_SWEPT = 100  # .partial folders looked at per run: a folder full of them costs no more than this
+
+
+def set_aside_abandoned(base: Path) -> list[Path]:
+    """Keep every .NAME.partial folder in base whose run is gone as NAME-killed, with a note inside.
+
+    A run killed outright leaves its .partial folder behind; one that chose its own name (no --out) is
+    never asked for again, so the next run that makes a folder here marks it. Only folders holding
+    LOCK are djload's own; one whose lock is held is being written.
+    """
+    kept: list[Path] = []
+    try:
+        candidates = [p for _, p in zip(range(MAX_SWEPT), base.glob(".*.partial"), strict=False)]
+    except OSError:
+        return kept
+    for partial in candidates:
+        if partial.is_symlink() or not (partial / LOCK).is_file():
+            continue
+        try:
+            lock = _lock(partial)
+        except OSError:
+            continue
+        if lock is None:
+            continue
+        try:
+            reason = _abandoned(partial, lock)
+            if reason is None:
+                continue
+            final = partial.with_name(partial.name[1 : -len(".partial")])
+            target = _free_name(final, "-killed")
+            os.rename(partial, target)
+            (target / LOCK).unlink(missing_ok=True)
+            (target / "KILLED.txt").write_text(
+                f"{reason}; summary.json holds the scenarios it had finished. Found {now_iso()}.\n"
+            )
+            kept.append(target)
+            print(f"djload: {partial}: {reason}; its results are kept as {target}", file=sys.stderr)
+        except (OSError, ResultsError):
+            continue
+        finally:
+            os.close(lock)
+    return kept
 
 
 def write_json(path: Path, data: Any) -> None:

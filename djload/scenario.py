@@ -5,7 +5,6 @@ matrix files expand in matrix, CPU lists are read by cpus; here are the scenario
 its fields follow.
 """
 
-import re
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterable
@@ -16,7 +15,7 @@ from typing import Any
 from djload import cpus as cpu_lists
 from djload import layout, matrix, usersite
 from djload.modes import MODES
-from djload.sites import BUNDLED, Site
+from djload.sites import BUNDLED, Site, Work
 from djload.thresholds import Threshold
 from djload.thresholds import parse as parse_threshold
 from djload.usersite import Request
@@ -155,10 +154,10 @@ class Scenario:
     database: Database = Database()
 
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-MAX_NAME = 120  # the scenario's folder name, with room below the file system's 255 bytes
+MAX_NAME = layout.MAX_NAME
 # Upper bounds catch typos (an extra zero or three) before they start a runaway run.
 MAX_SECONDS = 3600.0
+MIN_SECONDS = 0.001  # a timeout or duration below a millisecond ends before a request on loopback does
 MAX_WORKERS = 64
 MAX_THREADS = 1000
 MAX_USERS = 100_000
@@ -197,15 +196,8 @@ EXPECTED_KEYS = (
 
 
 def _name(value: str) -> str | None:
-    # The name is the scenario's folder in the results: no path separators, nothing hidden, none of the
-    # results folder's own files, short enough for any file system.
-    if len(value) > MAX_NAME:
-        return f"must be at most {MAX_NAME} characters, got {len(value)}"
-    if not NAME.fullmatch(value):
-        return f"must be letters, digits, '.', '_' or '-', starting with a letter or digit; got {shown(value)}"
-    if value.casefold() in layout.RESERVED:
-        return f"{value!r} is the name of the results folder's own {value}; choose another"
-    return None
+    # The name is the scenario's folder in the results: the rule is the results folder's (layout).
+    return layout.name_problem(value)
 
 
 SWARM_KEYS = (
@@ -223,6 +215,13 @@ SWARM_KEYS = (
 )
 
 
+def seconds(value: float) -> str | None:
+    """A duration or a timeout: above 0, and long enough for one request on loopback."""
+    if wrong := positive(MAX_SECONDS)(value):
+        return wrong
+    return f"must be at least {MIN_SECONDS:g} s, got {shown(value)}" if value < MIN_SECONDS else None
+
+
 def _swarm(checker: Checker, section: Map) -> Swarm | None:
     prefix = "swarm."
     problems = len(checker.problems)
@@ -234,7 +233,7 @@ def _swarm(checker: Checker, section: Map) -> Swarm | None:
         checker.problem(section.key_lines[key], prefix + key, text)
 
     model = get("model", str, default="closed", check=one_of(list(MODELS)))
-    duration = get("duration", float, default=None, check=positive(MAX_SECONDS))
+    duration = get("duration", float, default=None, check=seconds)
     rate = get("rate", float, default=None, check=positive(MAX_USERS))
     if "requests_per_user" in section and "duration" in section:
         problem("duration", "give either requests_per_user or duration, not both")
@@ -257,7 +256,7 @@ def _swarm(checker: Checker, section: Map) -> Swarm | None:
         users=get("users", int, check=between(1, MAX_USERS)),
         requests_per_user=get("requests_per_user", int, default=1, check=between(1, MAX_REQUESTS_PER_USER)),
         spawn_rate=get("spawn_rate", float, default=0.0, check=between(0, MAX_USERS)),
-        timeout_s=get("timeout", float, default=60.0, check=positive(MAX_SECONDS)),
+        timeout_s=get("timeout", float, default=60.0, check=seconds),
         user_class=get("user_class", str, default="fast" if throughput else "http", check=one_of(list(USER_CLASSES))),
         duration_s=duration,
         model=model,
@@ -292,35 +291,72 @@ def _query(checker: Checker, section: Map, prefix: str) -> dict[str, str]:
             checker.problem(line, where, "a query key must be a name that does not start with '-'")
         elif not isinstance(item, str | int | float) or isinstance(item, bool):
             checker.problem(line, where, f"must be a string or a number, got {shown(item)}")
-        elif key == "times" and not (isinstance(item, int) and item >= 0):
-            checker.problem(line, where, f"must be a whole number of at least 0, got {shown(item)}")
-        elif key == "times" and isinstance(item, int) and item > MAX_TIMES:
-            checker.problem(line, where, f"must be at most {MAX_TIMES:,} (about a minute of one CPU per request)")
+        elif key == "times" and (wrong := _times(item)):
+            checker.problem(line, where, wrong)
         else:
             query[key] = str(item)
     return query
 
 
-def cost_problems(swarm: Swarm, sleep: float, view_sleeps: bool, budget: Budget) -> list[str]:
-    """What a swarm costs beyond the budget, from its fields alone: nothing is started or expanded."""
+# The least time one step of the computation view's countdown takes (CPython does about 50 million a second
+# at best): what a request's `times` costs at the least.
+TIMES_STEP_S = 1e-8
+
+
+def _times(item: object) -> str | None:
+    """The rule for the computation's `times`, wherever it is given; None when it is right."""
+    if not (isinstance(item, int) and not isinstance(item, bool) and item >= 0):
+        return f"must be a whole number of at least 0, got {shown(item)}"
+    if item > MAX_TIMES:
+        return f"must be at most {MAX_TIMES:,} (about a minute of one CPU per request)"
+    return None
+
+
+def _least_s(site: Site, path: str, sleep: float) -> float:
+    """The least time one request to path (a query string included) takes: its sleep or its computation."""
+    view = site.view(path)
+    if view is None:
+        return 0.0
+    if view.waits_sleep:
+        return sleep
+    if view.work is Work.COMPUTATION:
+        query = dict(urllib.parse.parse_qsl(path.partition("?")[2]))
+        times = query.get("times", "10")
+        return int(times) * TIMES_STEP_S if times.isascii() and times.isdigit() and len(times) <= 12 else 0.0
+    return 0.0
+
+
+def _whole(text: str) -> int | str:
+    """A query string's value as the site reads a whole number; as it is when it is none (or absurdly long)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else text
+
+
+def cost_problems(swarm: Swarm, per_request_s: float, budget: Budget) -> list[str]:
+    """What a swarm costs beyond the budget, from its fields alone: nothing is started or expanded.
+    per_request_s: the least time one request takes (per_request_s(), a mix's weighted mean)."""
     requests = swarm.total_requests
-    per_user = swarm.duration_s if swarm.duration_s is not None else swarm.requests_per_user * sleep * view_sleeps
-    least_s = swarm.spawn_s + per_user + swarm.warmup * sleep * view_sleeps
+    per_user = swarm.duration_s if swarm.duration_s is not None else swarm.requests_per_user * per_request_s
+    least_s = swarm.spawn_s + per_user + swarm.warmup * per_request_s
     how = "rate × duration" if swarm.model == "open" else "users × requests_per_user"
     found = (
         budget.over(f"{requests or 0:,} requests ({how})", requests or 0, budget.requests),
         budget.over(f"{swarm.users:,} users, each a connection on both sides", swarm.users, budget.users),
-        budget.over(f"takes at least {least_s:,.0f} s (its sleeps or duration)", least_s, budget.run_s),
+        budget.over(f"takes at least {least_s:,.0f} s (its sleeps, computations or duration)", least_s,
+                    budget.run_s),
         budget.over(f"may take {swarm.longest_s:,.0f} s (each request up to the timeout)", swarm.longest_s,
                     budget.longest_s),
     )  # fmt: skip
     return [problem for problem in found if problem]
 
 
-def view_sleeps(scenario: Scenario) -> bool:
-    """Whether the scenario's view waits its sleep: what its run time is made of."""
-    view = scenario.site.view(scenario.endpoint.path)
-    return bool(view and view.waits_sleep)
+def _mix_s(site: Site, mix: tuple[Request, ...], sleep: float) -> float:
+    return sum(_least_s(site, r.path, sleep) * r.weight for r in mix) / sum(r.weight for r in mix)
+
+
+def per_request_s(scenario: Scenario) -> float:
+    """The least time one of the scenario's requests takes: its sleep or computation, weighted as its mix
+    sends them (an endpoint is a mix of one). What its run time is made of."""
+    return _mix_s(scenario.site, scenario.requests or (Request(scenario.endpoint.url_path),), scenario.sleep)
 
 
 def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
@@ -424,6 +460,10 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
             path_check = usersite.starts_with_slash if site.project else one_of(site.paths)
             path = checker.get(endpoint_map, "path", str, "endpoint.", check=path_check)
             endpoint = Endpoint(path=path, query=tuple(_query(checker, endpoint_map, "endpoint.").items()))
+            if path and len(endpoint.url_path) > usersite.MAX_URL_PATH:
+                checker.problem(endpoint_map.key_lines.get("query", endpoint_map.line), "endpoint.query",
+                                f"the path with its query is {len(endpoint.url_path):,} characters; servers take "
+                                f"at most {usersite.MAX_URL_PATH:,}")  # fmt: skip
             if site.project:
                 line = endpoint_map.key_lines.get("path", endpoint_map.line)
                 requests = (usersite.Request(endpoint.url_path, line=line, where="endpoint.path"),)
@@ -461,9 +501,15 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
         checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)
 
+    if requests and site and not site.project:
+        for request in requests:  # the bundled site's computation reads times from the path's query
+            for key, value in urllib.parse.parse_qsl(request.path.partition("?")[2]):
+                if key == "times" and (wrong := _times(_whole(value))):
+                    checker.problem(request.line, request.where, f"times {wrong}")
     if swarm and endpoint and site and swarm_map is not None and not checker.problems:
-        view = site.view(endpoint.path)
-        for problem in cost_problems(swarm, sleep, bool(view and view.waits_sleep), budget):
+        # Each request's least time, weighted as the mix sends them (an endpoint is a mix of one).
+        mix = requests or (Request(endpoint.url_path),)
+        for problem in cost_problems(swarm, _mix_s(site, mix, sleep), budget):
             checker.problem(swarm_map.line, "swarm", problem)
 
     if checker.problems:

@@ -44,17 +44,33 @@ class TargetError(Exception):
     """A URL or address djload must not send load to or serve on without --allow-remote."""
 
 
-def _is_loopback(host: str) -> bool:
-    # Names are not resolved: a look-up would itself be traffic, and DNS may say anything.
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def _is_loopback_address(text: str) -> bool:
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return address.is_loopback
+
+
+def _is_loopback(host: str) -> bool:
+    """An address literal is judged as it is. Of names, only localhost and *.localhost may be loopback, and
+    only if they resolve to loopback addresses alone, as the client will resolve them: the hosts file or
+    DNS may map foo.localhost anywhere. Any other name is not resolved (a look-up would be traffic)."""
+    if host != "localhost" and not host.endswith(".localhost"):
+        return _is_loopback_address(host)
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    return bool(found) and all(_is_loopback_address(str(address[0])) for *_, address in found)
+
+
+# The host and port of a URL, after any userinfo: a name, an IPv4 address or a bracketed IPv6 one, and
+# digits. Percent-encoding, IPv6 zones, non-ASCII (IDNA) names or text after the brackets are read
+# differently by urlsplit, urllib3 and geventhttpclient: such a URL is refused, not guessed at.
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*)(:[0-9]{1,5})?")
 
 
 # The userinfo's password in scheme://user:password@host/... (the last "@" before the path ends it).
@@ -105,13 +121,23 @@ def check_target(url: str, allow_remote: bool = False, schemes: tuple[str, ...] 
         raise TargetError(f"{shown}: not {_schemes(schemes)} URL with a host") from None
     if parts.scheme not in schemes or not parts.hostname:
         raise TargetError(f"{shown}: not {_schemes(schemes)} URL with a host")
+    if not _HOST_PORT.fullmatch(parts.netloc.rpartition("@")[2]):
+        raise TargetError(f"{shown}: the host must be a plain name, IPv4 address or [IPv6 address], and "
+                          "the port digits; give a plain URL")  # fmt: skip
+    if parts.scheme in ("http", "https") and ("?" in url or "#" in url):
+        raise TargetError(f"{shown}: a site's URL has no query or fragment; the requests' paths follow it")
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:
         raise TargetError(f"{shown}: the port must be a number from 0 to 65535") from None
     if not allow_remote and not _is_loopback(parts.hostname):
+        what = (
+            "a name that resolves only to loopback addresses"
+            if parts.hostname.endswith("localhost")
+            else "a loopback address"
+        )
         raise TargetError(
-            f"{shown}: {parts.hostname} is not a loopback address; djload sends load only to 127.0.0.1 "
+            f"{shown}: {parts.hostname} is not {what}; djload sends load only to 127.0.0.1 "
             "unless --allow-remote is given"
         )
     return url

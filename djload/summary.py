@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from djload import metrics
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
+from djload.layout import name_problem
 from djload.sites import BUNDLED
 
 if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
@@ -479,8 +480,11 @@ class Row:
         run = data.get("run")
         if run is not None and not _fits(run, int):
             raise SummaryError(f"{where}: run: expected int, got {type(run).__name__}")
+        asked = Asked.from_json(data, where)
+        if wrong := name_problem(asked.scenario):  # the report writes and reads files named after it
+            raise SummaryError(f"{where}: scenario: {wrong}")
         return cls(
-            asked=Asked.from_json(data, where),
+            asked=asked,
             facts=Facts.from_json(data, where),
             measured=Measurement.from_json(data, where),
             ideal=Ideal.from_json(data, where),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from djload import ROOT, headroom, processes, records, summary
 from djload.scenario import Scenario
-from djload.servers import HOST, check_bind, check_target, free_port, local_url, look, poll
+from djload.servers import HOST, check_bind, check_target, free_port, local_url, look, masked, poll
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 OPEN_MODEL_LOCUSTFILE = ROOT / "locustfiles" / "open_model.py"
@@ -40,6 +40,13 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 class SwarmError(Exception):
     """locust itself failed (not the requests it made)."""
+
+
+def _failed(how: str, log: Path) -> str:
+    """One line: how locust ended, and the line of its log that says why (its password masked)."""
+    why = processes.cause(log)
+    # The log named as the results folder will hold it: the folder is renamed when the run ends.
+    return masked(f"locust {how}" + (f": {why}" if why else "") + f" (see {log.parent.name}/{log.name})")
 
 
 def run_time_limit_s(scenario: Scenario) -> int:
@@ -239,6 +246,13 @@ def collect(records_dir: Path) -> list[records.Record]:
     return merged
 
 
+def _start(argv: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    try:
+        return processes.start(argv, log, cwd=cwd, env=environment())
+    except OSError as exc:  # e.g. a command line longer than the system takes
+        raise SwarmError(f"locust cannot start: {exc.strerror}") from None
+
+
 @dataclass(frozen=True)
 class Started:
     """A locust started ahead of its run, waiting (before its clock starts) for start_file to exist."""
@@ -257,7 +271,7 @@ def start_ahead(spec: SwarmSpec) -> Started:
     check_target(spec.host, spec.allow_remote)
     start_file = spec.out_dir / "locust.go"
     argv = command(spec, start_file)
-    process = processes.start(argv, spec.out_dir / "locust.log", cwd=spec.out_dir, env=environment())
+    process = _start(argv, spec.out_dir / "locust.log", spec.out_dir)
     return Started(process, argv, start_file)
 
 
@@ -285,7 +299,7 @@ def run(
         process = started.process
         started.start_file.touch()
     else:
-        process = processes.start(command(spec), log, cwd=out_dir, env=environment())
+        process = _start(command(spec), log, out_dir)
     if monitor:
         monitor.watch("generator", process.pid)
     overdue = run_time_limit_s(spec.scenario) + LOCUST_OVERDUE_S + (WORKERS_CONNECT_WAIT_S if master else 0)
@@ -312,9 +326,9 @@ def run(
             started.start_file.unlink(missing_ok=True)
     returncode = process.returncode
     if hung:
-        raise SwarmError(f"locust did not end within {overdue:g} s and was stopped\n{processes.tail(log)}")
+        raise SwarmError(_failed(f"did not end within {overdue:g} s and was stopped", log))
     if returncode != 0 and server_gone_at is None:
-        raise SwarmError(f"locust {processes.describe_exit(returncode)}\n{processes.tail(log)}")
+        raise SwarmError(_failed(processes.describe_exit(returncode), log))
     return collect(out_dir)
 
 
@@ -332,12 +346,12 @@ def web_ui(spec: SwarmSpec, ui: WebUI) -> Iterator[RunningUI]:
         check_target(url, spec.allow_remote)
     check_bind(ui.host, ui.port, spec.allow_remote)
     log = spec.out_dir / "locust.log"
-    process = processes.start(ui_command(spec, ui), log, cwd=spec.out_dir, env=environment())
+    process = _start(ui_command(spec, ui), log, spec.out_dir)
     url = local_url(ui.host, ui.port) + "/"
 
     def answered() -> bool:
         if process.poll() is not None:
-            raise SwarmError(f"locust exited with code {process.returncode}\n{processes.tail(log)}")
+            raise SwarmError(_failed(processes.describe_exit(process.returncode), log))
         answer = look(url)
         return answer is not None and answer[0] == 200
 

@@ -12,18 +12,29 @@ resolver, and a view's async-ness is read from the view it resolves to.
 """
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from djload.sites import Site, View, Work
-from djload.yamlcheck import Checker, Map, between, one_of
+from djload.yamlcheck import Check, Checker, Map, between, one_of, shown, shown_text
 
 SITE_KEYS = ("path", "settings", "wsgi", "asgi", "ready", "setup", "env")
 REQUEST_KEYS = ("method", "path", "json", "body", "headers", "status", "weight")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MAX_WEIGHT = 1000
+MAX_ENTRIES = 100  # each user walks a cycle of sum(weights) picks, each over every entry
+# The mix reaches locust whole, as one argument of its command line: Linux takes at most 128 KiB per argument.
+MAX_MIX_BYTES = 100_000
+# What an HTTP client sends as it is: a header name is a token; a value and a path are visible ASCII (a
+# value may hold spaces). Anything else each client treats its own way, or fails on, request by request.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+URL_PATH = re.compile(r"/[\x21-\x22\x24-\x7e]*")  # no space, no control character, no '#', ASCII
+# A request line longer than this is refused by the servers (gunicorn's limit_request_line is 4094 bytes).
+MAX_URL_PATH = 4000
 
 
 @dataclass(frozen=True)
@@ -66,16 +77,37 @@ def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
 
 
-def _strings(checker: Checker, mapping: Map, key: str, where: str) -> dict[str, str]:
-    """A mapping of names to plain values (an environment, headers), values as text."""
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A Python module path, with an attribute for an application: what Django and the servers import. A value
+# starting with '-' would be read as an option of the server's command line.
+MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+APPLICATION = re.compile(MODULE.pattern + r"(:[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def _python_path(pattern: re.Pattern[str], what: str) -> Check:
+    def check(value: str) -> str | None:
+        return None if pattern.fullmatch(value) else f"must be {what}, got {shown(value)}"
+
+    return check
+
+
+def _strings(checker: Checker, mapping: Map, key: str, where: str, http: bool = False) -> dict[str, str]:
+    """A mapping of names to plain values (an environment, headers), values as text; http: HTTP headers."""
     value = checker.get(mapping, key, dict, where, default={})
     found: dict[str, str] = {}
     for name, item in (value or {}).items():
         text = _text(item)
+        line, field_name = value.key_lines[name], f"{where}{key}.{shown_text(str(name))}"
         if text is None:
-            checker.problem(
-                value.key_lines[name], f"{where}{key}.{name}", f"must be a string or a number, got {item!r}"
-            )
+            checker.problem(line, field_name, f"must be a string or a number, got {shown(item)}")
+        elif http and not (isinstance(name, str) and HEADER_NAME.fullmatch(name)):
+            checker.problem(line, field_name, "a header name is letters, digits and !#$%&'*+-.^_`|~ only")
+        elif http and not HEADER_VALUE.fullmatch(text):
+            checker.problem(line, field_name, f"a header value is visible ASCII and spaces only, got {shown(text)}")
+        elif not http and not (isinstance(name, str) and ENV_NAME.fullmatch(name)):
+            checker.problem(line, field_name, "an environment variable's name is letters, digits and '_'")
+        elif "\0" in text:
+            checker.problem(line, field_name, "must not hold a NUL character")
         else:
             found[str(name)] = text
     return found
@@ -83,7 +115,11 @@ def _strings(checker: Checker, mapping: Map, key: str, where: str) -> dict[str, 
 
 def starts_with_slash(value: Any) -> str | None:
     if not value.startswith("/"):
-        return f"must be a URL path starting with '/', got {value!r}"
+        return f"must be a URL path starting with '/', got {shown(value)}"
+    if len(value) > MAX_URL_PATH:
+        return f"{len(value):,} characters with its query; servers take at most {MAX_URL_PATH:,}"
+    if not URL_PATH.fullmatch(value):
+        return f"must be visible ASCII without spaces or '#' (percent-encode the rest), got {shown(value)}"
     return None
 
 
@@ -95,7 +131,9 @@ def parse_site(checker: Checker, data: Map, source: str) -> Site | None:
     problems = len(checker.problems)
     checker.known_keys(section, SITE_KEYS, "site.")
     raw_path = checker.get(section, "path", str, "site.")
-    settings = checker.get(section, "settings", str, "site.")
+    settings = checker.get(
+        section, "settings", str, "site.", check=_python_path(MODULE, "a module, e.g. shop.settings")
+    )
     folder = None
     if raw_path is not None:
         folder = (Path(source).parent / raw_path).resolve()
@@ -105,8 +143,9 @@ def parse_site(checker: Checker, data: Map, source: str) -> Site | None:
         elif not (folder / "manage.py").is_file():
             checker.problem(line, "site.path", f"{folder} holds no manage.py; name the folder that holds it")
     package = settings.rsplit(".", 1)[0] + "." if settings and "." in settings else ""
-    wsgi = checker.get(section, "wsgi", str, "site.", default=f"{package}wsgi:application")
-    asgi = checker.get(section, "asgi", str, "site.", default=f"{package}asgi:application")
+    application = _python_path(APPLICATION, "a module and its application, e.g. shop.wsgi:application")
+    wsgi = checker.get(section, "wsgi", str, "site.", default=f"{package}wsgi:application", check=application)
+    asgi = checker.get(section, "asgi", str, "site.", default=f"{package}asgi:application", check=application)
     ready = checker.get(section, "ready", str, "site.", default="/", check=starts_with_slash)
     setup: list[str] = []
     if "setup" in section:
@@ -136,12 +175,17 @@ def parse_site(checker: Checker, data: Map, source: str) -> Site | None:
     )
 
 
+def _path(value: str, path_check: Check) -> str | None:
+    """A mix entry's path: the site's path (as path_check says), then a query string sent as it is."""
+    return path_check(value.split("?", 1)[0]) or starts_with_slash(value)
+
+
 def _request(checker: Checker, entry: Map, where: str, site: Site) -> Request | None:
     problems = len(checker.problems)
     checker.known_keys(entry, REQUEST_KEYS, where)
     method = checker.get(entry, "method", str, where, default="GET", check=one_of(list(METHODS)))
     path_check = starts_with_slash if site.project else one_of(site.paths)
-    path = checker.get(entry, "path", str, where, check=lambda value: path_check(value.split("?", 1)[0]))
+    path = checker.get(entry, "path", str, where, check=lambda value: _path(value, path_check))
     weight = checker.get(entry, "weight", int, where, default=1, check=between(1, MAX_WEIGHT))
     status = checker.get(entry, "status", int, where, default=None, check=between(100, 599))
     body = checker.get(entry, "body", str, where, default=None)
@@ -150,7 +194,7 @@ def _request(checker: Checker, entry: Map, where: str, site: Site) -> Request | 
         if "body" in entry:
             checker.problem(entry.key_lines["json"], where + "json", "give either json or body, not both")
         json_text = json.dumps(entry["json"])
-    headers = _strings(checker, entry, "headers", where)
+    headers = _strings(checker, entry, "headers", where, http=True)
     if len(checker.problems) > problems:
         return None
     line = entry.key_lines["path"]
@@ -163,6 +207,9 @@ def parse_requests(checker: Checker, data: Map, site: Site) -> tuple[Request, ..
     if not isinstance(entries, list) or not entries:
         checker.problem(line, "requests", "must be a non-empty list of requests, each a mapping with a path")
         return ()
+    if len(entries) > MAX_ENTRIES:
+        checker.problem(line, "requests", f"{len(entries):,} entries; at most {MAX_ENTRIES} (give weights instead)")
+        return ()
     found: list[Request] = []
     lines = getattr(entries, "item_lines", [line] * len(entries))  # a matrix's copy keeps no item lines
     for number, (entry, entry_line) in enumerate(zip(entries, lines, strict=True)):
@@ -173,6 +220,10 @@ def parse_requests(checker: Checker, data: Map, site: Site) -> tuple[Request, ..
         request = _request(checker, entry, where, site)
         if request:
             found.append(request)
+    size = len(json.dumps([request.as_json() for request in found], separators=(",", ":")))
+    if size > MAX_MIX_BYTES:
+        checker.problem(line, "requests", f"the mix is {size:,} bytes written out; at most {MAX_MIX_BYTES:,} "
+                                          "(locust gets it on its command line): shorten its bodies")  # fmt: skip
     return tuple(found)
 
 

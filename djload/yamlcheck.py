@@ -8,6 +8,7 @@ import difflib
 import math
 import os
 import stat
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,8 @@ def read(path: Path) -> Map:
         try:
             node = loader.get_single_node()
             if node is not None and _expanded_size(node) > MAX_NODES:
-                raise ScenarioError([f"{source}:1: more than {MAX_NODES} values once its aliases are expanded"])
+                raise ScenarioError([f"{source}:1: more than {MAX_NODES} values, each alias counted as what it "
+                                     "repeats; a scenario has a few dozen"])  # fmt: skip
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -136,6 +138,9 @@ def read(path: Path) -> Map:
     except RecursionError:
         raise ScenarioError([f"{source}:1: nested too deeply"]) from None
     except ValueError as exc:  # an integer of thousands of digits, an alias inside itself
+        if "digits" in str(exc):
+            raise ScenarioError([f"{source}:1: invalid YAML: a whole number of more than "
+                                 f"{sys.get_int_max_str_digits():,} digits"]) from None  # fmt: skip
         raise ScenarioError([f"{source}:1: invalid YAML: {shown_text(str(exc), 120)}"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -250,7 +255,7 @@ class Checker:
         # YAML reads 2 as an int; a float field takes it, but no field takes a bool as a number.
         accepted = (int, float) if kind is float else (kind,)
         if isinstance(value, bool) and kind is not bool or not isinstance(value, accepted):
-            self.problem(line, where, f"must be {type_name(kind)}, got {shown(value)}")
+            self.problem(line, where, f"must be {type_name(kind)}, got {shown(value)}{_as_text(value, kind)}")
             return None
         if kind is float:
             try:
@@ -265,6 +270,25 @@ class Checker:
             self.problem(line, where, message)
             return None
         return value
+
+
+def _as_text(value: Any, kind: type) -> str:
+    """Why a number YAML read as text is text: YAML 1.1 takes 1e-3 or 1.0e3 as strings (it wants a dot and
+    a signed exponent: 1.0e-3). The hint shows the spelling it takes."""
+    if kind not in (int, float) or not isinstance(value, str) or len(value) > 40:
+        return ""
+    try:
+        number = float(value.replace("_", ""))
+    except ValueError:
+        return ""
+    if not math.isfinite(number):
+        return ", a number beyond any float"
+    if kind is int:
+        whole = number.is_integer() and abs(number) < 1e18
+        return f" (YAML reads it as text; write {int(number)})" if whole else ""
+    mantissa, exponent = f"{number:.15e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    return f" (YAML reads it as text; write {mantissa}{'0' if mantissa.endswith('.') else ''}e{int(exponent):+d})"
 
 
 def at_least(low: float) -> Check:

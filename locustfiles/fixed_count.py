@@ -50,6 +50,8 @@ def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterat
         entry = entries[index]
         headers = dict(entry["headers"])
         data = entry["json"] if entry["json"] is not None else entry["body"]
+        # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
+        data = data.encode() if data is not None else None
         if entry["json"] is not None:
             headers.setdefault("Content-Type", "application/json")
         name = f"{entry['method']} {entry['path']}"

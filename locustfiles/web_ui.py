@@ -24,7 +24,7 @@ from flask import Response, jsonify, request
 from locust import events
 from locust.env import Environment
 
-from djload import ideal, metrics, records, results, summary
+from djload import ideal, layout, metrics, records, results, summary
 from djload.locust_plugin import recorded, url_path
 from djload.servers import masked
 from djload.summary import SLIDE_METRICS, Row
@@ -149,7 +149,7 @@ def save_run(environment: Environment, **_: Any) -> None:
         return
     running = False
     finished_runs += 1
-    folder = Path(results_dir) / f"run-{finished_runs}"
+    folder = layout.scenario_dir(Path(results_dir), f"run-{finished_runs}")  # proven inside the results folder
     try:
         folder.mkdir()
         results.write_text(folder / "requests.csv", records_csv())
