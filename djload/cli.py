@@ -10,6 +10,7 @@ did not boot · 4 a threshold breached (every scenario completed) or a regressio
 import argparse
 import contextlib
 import math
+import os
 import subprocess
 import sys
 import time
@@ -207,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 4 when a scenario got significantly slower (mean latency or total time up, RPS down) "
         "by more than PCT %% (default: 10)",
     )  # fmt: skip
-    comp.add_argument("--out", type=Path, metavar="DIR", help="also write compare.md and compare.html into DIR")
+    comp.add_argument(
+        "--out", type=_folder, metavar="DIR", help="also write compare.md and compare.html into DIR"
+    )  # fmt: skip
 
     serve = commands.add_parser("serve", help="boot the site as a scenario says and serve until Ctrl-C")
     serve.add_argument("scenario", metavar="SCENARIO", help="scenario file")
@@ -296,6 +299,16 @@ def _new_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{folder} is not a folder; the file {text!r} cannot be written there")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    return path
+
+
+def _folder(text: str) -> Path:
+    """A folder to write into, made if missing: checked now, not after the work is done."""
+    path = Path(text)
+    if path.is_symlink() and not path.exists():
+        raise argparse.ArgumentTypeError(f"{text!r} is a symbolic link to {os.readlink(path)}, which does not exist")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
     return path
 
 
@@ -498,7 +511,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
                 servers.wait_for_site(host, sites.allow_remote)
             other_sites = tuple(url for url in sites.targets.values() if url != host)  # the UI may switch to them
             spec = swarm.SwarmSpec(scenario, host, folder.path, allow_remote=sites.allow_remote)
-            web = swarm.WebUI(args.web_port, args.web_host, other_sites)
+            budget = _budget(args)
+            web = swarm.WebUI(args.web_port, args.web_host, other_sites, budget.users, budget.requests)
             ui_argv = [servers.masked(arg) for arg in swarm.ui_command(spec, web)]  # a password is not for the record
             write_command_lines(folder.path, server.argv if server else None, servers.masked(host), ui_argv)
             ui = stack.enter_context(swarm.web_ui(spec, web))

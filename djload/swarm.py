@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djload import ROOT, headroom, processes, records, summary
-from djload.scenario import Scenario
+from djload.scenario import NORMAL, Scenario
 from djload.servers import HOST, check_bind, check_target, free_port, local_url, look, masked, poll
 
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
@@ -112,6 +112,9 @@ class WebUI:
     port: int
     host: str = HOST
     other_hosts: Sequence[str] = ()
+    # What a run started from the UI's form may ask for: the form is free text (djload.scenario's budget).
+    max_users: int = NORMAL.users
+    max_requests: int = NORMAL.requests
 
 
 def distribution(processes: int, master: Master | None = None) -> list[str]:
@@ -217,6 +220,8 @@ def ui_command(spec: SwarmSpec, ui: WebUI) -> list[str]:
         "--results-dir", str(spec.out_dir),
         "--asked", json.dumps(summary.Asked.of(spec.scenario).to_json()),
         "--allowed-hosts", ",".join([spec.host, *ui.other_hosts]),
+        "--max-users", str(ui.max_users),
+        "--max-requests", str(ui.max_requests),
     ]  # fmt: skip
 
 

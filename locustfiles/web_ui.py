@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import logging
+import math
 import os
 import sys
 from dataclasses import replace
@@ -67,6 +68,51 @@ def add_arguments(parser: Any) -> None:
                         help="Folder where each finished run is saved as run-N/")  # fmt: skip
     parser.add_argument("--allowed-hosts", default="", include_in_web_ui=False,
                         help="Comma-separated sites a run from the UI may load (empty: any)")  # fmt: skip
+    parser.add_argument("--max-users", type=int, default=0, include_in_web_ui=False,
+                        help="The most users a run from the UI may start (0: no bound)")  # fmt: skip
+    parser.add_argument("--max-requests", type=int, default=0, include_in_web_ui=False,
+                        help="The most requests (users × requests per user) a run from the UI may send")  # fmt: skip
+
+
+MAX_SPAWN_S = 3600.0  # as a scenario's spawn
+
+
+# What the start form shows: locust's own fields and the swarm's (fixed_count.py, djload.locust_plugin).
+FORM_FIELDS = frozenset({"user_count", "spawn_rate", "host", "run_time", "user_classes", "shape_class", "profile",
+                         "endpoint", "query", "requests_per_user", "duration"})  # fmt: skip
+
+
+def hidden_fields(form: Any, options: dict[str, Any]) -> str | None:
+    """Locust sets any option the start form names; of djload's, only those the form shows may be set
+    (a form naming results_dir, allowed_hosts or max_users would move the run's folder or lift a bound)."""
+    hidden = sorted(key for key in form if key in options and key not in FORM_FIELDS)
+    return f"the form may not set {', '.join(hidden)}" if hidden else None
+
+
+def form_problem(form: Any, max_users: int, max_requests: int) -> str | None:
+    """What is wrong with the numbers of the UI's start form, as a scenario file's are checked; None if fine.
+    The form is free text: without this, 1000000000 users would be started as asked."""
+    values: dict[str, float] = {}
+    for key, kind, low in (("user_count", int, 1), ("spawn_rate", float, 0), ("requests_per_user", int, 1),
+                           ("duration", float, 0)):  # fmt: skip
+        text = form.get(key)
+        if text is None:
+            continue
+        try:
+            value = kind(text) if len(text) <= 20 else math.inf
+        except ValueError:
+            return f"{key}: must be {'a whole number' if kind is int else 'a number'}, got {text[:20]!r}"
+        if not (math.isfinite(value) and value >= low) or key == "spawn_rate" and value <= 0:
+            return f"{key}: must be a finite number {'above' if key == 'spawn_rate' else 'of at least'} {low}"
+        values[key] = value
+    users = values.get("user_count", 1)
+    if max_users and users > max_users:
+        return f"user_count: {users:,.0f} users; at most {max_users:,} (djload ui --i-know-its-huge allows more)"
+    if max_requests and users * values.get("requests_per_user", 1) > max_requests:
+        return f"user_count × requests_per_user: more than {max_requests:,} requests"
+    if users / values.get("spawn_rate", users) > MAX_SPAWN_S or values.get("duration", 0) > MAX_SPAWN_S:
+        return f"the spawn and the duration may take at most {MAX_SPAWN_S:g} s each"
+    return None
 
 
 def summary_row(environment: Environment) -> Row:
@@ -187,6 +233,11 @@ def extend_web_ui(environment: Environment, **_: Any) -> None:
     def only_allowed_hosts() -> Response | None:
         options: Any = environment.parsed_options
         allowed = [url for url in options.allowed_hosts.split(",") if url]
+        if request.path.endswith("/swarm") and (
+            problem := hidden_fields(request.form, vars(options))
+            or form_problem(request.form, options.max_users, options.max_requests)
+        ):
+            return jsonify({"success": False, "message": problem, "host": environment.host})
         host = request.form.get("host", "").rstrip("/") if request.path.endswith("/swarm") else ""
         if host and allowed and host not in allowed:
             # The sites may carry a user and password (--target http://user:pass@host): never shown.

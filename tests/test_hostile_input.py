@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import yaml
 
 from djload import processes, results, servers
 from djload.scenario import HUGE, HUGE_FLAG, load
+from tests.conftest import ScenarioFactory
 from tests.helpers import djload
 
 SCENARIO = {
@@ -427,3 +430,45 @@ def test_a_query_too_long_for_a_request_line(tmp_path: Path) -> None:
     endpoint = {"path": "/sync/computation/", "query": {"x": "y" * 900_000}}
     line = _refused(tmp_path, _write(tmp_path / "s.yaml", endpoint=endpoint))
     assert line.endswith("endpoint.query: the path with its query is 900,021 characters; servers take at most 4,000")
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_compare_refuses_an_out_it_cannot_write_into_before_comparing(tmp_path: Path, kind: str) -> None:
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("mine")
+    else:
+        out.symlink_to(tmp_path / "nowhere")
+    done = djload("compare", tmp_path / "old", tmp_path / "new", "--out", out)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "argument --out:" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and not (tmp_path / "nowhere").exists()
+
+
+def test_the_web_uis_form_is_held_to_the_scenarios_bounds(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """The form is free text, and locust sets any option a form names: a billion users, or a results_dir
+    elsewhere, are refused with the reason, and nothing starts or is written outside the results folder."""
+    from tests.test_web_ui import djload_ui, state
+
+    def start(**form: object) -> dict[str, object]:
+        data = urllib.parse.urlencode(form).encode()
+        with urllib.request.urlopen(url + "swarm", data=data, timeout=10) as response:
+            return dict(json.load(response))
+
+    out = tmp_path / "ui"
+    with djload_ui(scenario_file(), out) as url:
+        cases = [
+            ({"user_count": 10**9, "spawn_rate": 1}, "user_count: 1,000,000,000 users; at most 10,000"),
+            ({"user_count": 10, "spawn_rate": "1e-300"}, "the spawn and the duration may take at most 3600 s each"),
+            ({"user_count": 10, "spawn_rate": "nan"}, "spawn_rate: must be a finite number above 0"),
+            ({"user_count": "1" * 5000, "spawn_rate": 1}, "user_count: must be a finite number of at least 1"),
+            ({"user_count": 1000, "requests_per_user": 10**6}, "more than 1,000,000 requests"),
+            ({"user_count": 1, "results_dir": str(tmp_path)}, "the form may not set results_dir"),
+            ({"user_count": 1, "max_users": 0, "allowed_hosts": ""}, "the form may not set allowed_hosts, max_users"),
+        ]
+        for form, message in cases:
+            answer = start(**form)
+            assert answer["success"] is False and message in str(answer["message"]), (form, answer)
+        assert state(url) == "ready"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios", "ui"]
+    assert not list(out.glob("run-*"))
