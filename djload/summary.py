@@ -529,6 +529,8 @@ def read(path: Path) -> list[Row]:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise SummaryError(f"{path}: cannot read the run's summary: {exc}") from None
+    except RecursionError:  # [[[[...: no summary djload writes is nested more than a few levels
+        raise SummaryError(f"{path}: cannot read the run's summary: nested too deeply") from None
     if not isinstance(data, list):
         raise SummaryError(f"{path}: expected a list of scenario results, got a JSON {type(data).__name__}")
     return [Row.from_json(item, f"{path}: row {n}") for n, item in enumerate(data, 1)]

@@ -472,3 +472,18 @@ def test_the_web_uis_form_is_held_to_the_scenarios_bounds(scenario_file: Scenari
         assert state(url) == "ready"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios", "ui"]
     assert not list(out.glob("run-*"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "cannot read the run's summary: nested too deeply"),
+        ("[" + "9" * 10_000 + "]", "cannot read the run's summary: Exceeds the limit (4300 digits)"),
+    ],
+)
+def test_a_summary_shaped_to_be_costly_is_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "summary.json").write_text(text)
+    done = djload("report", tmp_path)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert expected in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
