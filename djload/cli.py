@@ -299,6 +299,8 @@ def _new_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{folder} is not a folder; the file {text!r} cannot be written there")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    if path.exists() and not path.is_file():  # a FIFO would block the run's end until someone reads it
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular file")
     return path
 
 

@@ -601,6 +601,9 @@ def load(paths: Iterable[str | Path], budget: Budget = NORMAL) -> list[Scenario]
         files = scenario_files(path)
         if not files:
             problems.append(f"{path}: folder holds no scenario files (*.yaml)")
+        if len(files) > budget.combinations:  # each file is one scenario at least: none needs reading
+            problems.append(f"{path}: {len(files):,} scenario files; more than {budget.combinations:,} {budget.lift}")
+            raise ScenarioError(problems)
         for file in files:
             try:
                 scenarios.extend(load_scenarios(file, budget, max(1, budget.combinations - len(scenarios))))

@@ -457,7 +457,7 @@ def test_the_web_uis_form_is_held_to_the_scenarios_bounds(scenario_file: Scenari
 
     out = tmp_path / "ui"
     with djload_ui(scenario_file(), out) as url:
-        cases = [
+        cases: list[tuple[dict[str, object], str]] = [
             ({"user_count": 10**9, "spawn_rate": 1}, "user_count: 1,000,000,000 users; at most 10,000"),
             ({"user_count": 10, "spawn_rate": "1e-300"}, "the spawn and the duration may take at most 3600 s each"),
             ({"user_count": 10, "spawn_rate": "nan"}, "spawn_rate: must be a finite number above 0"),
@@ -487,3 +487,17 @@ def test_a_summary_shaped_to_be_costly_is_one_line(tmp_path: Path, text: str, ex
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
     assert expected in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+def test_a_folder_of_too_many_files_is_refused_before_any_is_read(tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for n in range(1001):
+        (folder / f"s{n}.yaml").write_text("server: {mode: [\n")  # each would be a problem of its own
+    assert _refused(tmp_path, folder) == f"{folder}: 1,001 scenario files; more than 1,000 needs --i-know-its-huge"
+
+
+def test_a_junit_file_that_is_a_fifo_is_refused_before_the_run(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "junit.xml")
+    line = _refused(tmp_path, _write(tmp_path / "s.yaml"), "--junit", tmp_path / "junit.xml")
+    assert line.endswith(f"argument --junit: '{tmp_path / 'junit.xml'}' is not a regular file (see djload run --help)")
