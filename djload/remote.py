@@ -37,7 +37,8 @@ from typing import Any
 
 from djload import headroom
 from djload.records import GENERATOR_REPORTS
-from djload.servers import NO_PROXY, RunningServer, TargetError, check_bind, check_target
+from djload.servers import NO_PROXY, RunningServer, TargetError, check_bind, check_target, masked
+from djload.servers import request as servers_request
 
 LOGS = ("server.log", "access.log")
 TIMEOUT_S = 30.0
@@ -163,7 +164,7 @@ class Control:
 
     def _post(self, path: str) -> dict[str, Any]:
         check_target(self.url, self.allow_remote)
-        request = urllib.request.Request(self.url + path, method="POST")
+        request = servers_request(self.url + path, method="POST")
         # `djload serve` opens its control endpoint just after the site answers: a refusal may only be early.
         deadline = time.monotonic() + TIMEOUT_S
         while True:
@@ -177,7 +178,8 @@ class Control:
                 error: Exception = exc
             except (OSError, ValueError) as exc:
                 error = exc
-            raise ControlError(f"the site's control endpoint {self.url}{path.split('?')[0]} failed: {error}")
+            where = masked(self.url + path.split("?")[0])  # --control may carry a password: never shown
+            raise ControlError(f"the site's control endpoint {where} failed: {masked(str(error))}")
 
 
 def generator_usage(out_dir: Path, start: float, end: float, cpus: int) -> dict[str, Any]:

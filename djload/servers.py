@@ -82,16 +82,16 @@ def masked(text: str) -> str:
     return _PASSWORD.sub(r"\1:***@", text)
 
 
-def request(url: str) -> urllib.request.Request:
-    """A GET of url; its user and password, if it has them, go in a basic Authorization header as
-    Locust sends them (urllib would take user:pass@host for a host name)."""
+def request(url: str, method: str = "GET") -> urllib.request.Request:
+    """A request of url; its user and password, if it has them, go in a basic Authorization header as
+    Locust sends them (urllib would take user:pass@host for a host name, and ask DNS for it)."""
     parts = urllib.parse.urlsplit(url)
     if parts.username is None:
-        return urllib.request.Request(url)
+        return urllib.request.Request(url, method=method)
     credentials = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
     authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
     bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-    return urllib.request.Request(bare, headers={"Authorization": authorization})
+    return urllib.request.Request(bare, headers={"Authorization": authorization}, method=method)
 
 
 AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from djload import processes, results, servers
+from djload import processes, remote, results, servers
 from djload.scenario import HUGE, HUGE_FLAG, load
 from tests.conftest import ScenarioFactory
 from tests.helpers import djload
@@ -501,3 +501,14 @@ def test_a_junit_file_that_is_a_fifo_is_refused_before_the_run(tmp_path: Path) -
     os.mkfifo(tmp_path / "junit.xml")
     line = _refused(tmp_path, _write(tmp_path / "s.yaml"), "--junit", tmp_path / "junit.xml")
     assert line.endswith(f"argument --junit: '{tmp_path / 'junit.xml'}' is not a regular file (see djload run --help)")
+
+
+def test_a_control_endpoint_that_fails_never_shows_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user and password go in a header, as to the site: urllib took user:s3cret@127.0.0.1 for a host
+    name and asked DNS for it. Nothing listens on the port: the refusal is the error, password masked."""
+    monkeypatch.setattr(remote, "TIMEOUT_S", 0.3)
+    control = remote.Control(f"http://user:s3cret@127.0.0.1:{servers.free_port()}")
+    with pytest.raises(remote.ControlError) as refused:
+        control.begin()
+    assert "user:***@127.0.0.1" in str(refused.value) and "s3cret" not in str(refused.value), refused.value
+    assert "Connection refused" in str(refused.value), refused.value
