@@ -53,6 +53,7 @@ from djload.scenario import (
     Scenario,
     ScenarioError,
     load,
+    with_warmup,
 )
 from djload.stack import Stack, check_stack
 from djload.summary import SummaryError
@@ -360,6 +361,8 @@ def cmd_run(args: argparse.Namespace) -> int:
              "spawn_rate": args.spawn_rate}  # fmt: skip
     overrides = {key: value for key, value in given.items() if value is not None}
     scenarios = engine.with_overrides(scenarios, overrides, budget)
+    if args.warmup is not None:  # its requests count in the cost as the scenario's own swarm.warmup do
+        scenarios = with_warmup(scenarios, args.warmup, budget)
     engine.check_references(scenarios)
     check_stack(scenarios, args.allow_remote)  # a database URL's address, an installed PostgreSQL
     plan = engine.Plan(

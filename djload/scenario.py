@@ -359,6 +359,19 @@ def per_request_s(scenario: Scenario) -> float:
     return _mix_s(scenario.site, scenario.requests or (Request(scenario.endpoint.url_path),), scenario.sleep)
 
 
+def with_warmup(scenarios: list[Scenario], warmup: int, budget: Budget = NORMAL) -> list[Scenario]:
+    """The scenarios with warmup requests each (the command line's --warmup), their cost checked again."""
+    changed = [replace(s, swarm=replace(s.swarm, warmup=warmup)) for s in scenarios]
+    problems = [
+        f"{s.source}: with --warmup {warmup:,}: swarm: {problem}"
+        for s in changed
+        for problem in cost_problems(s.swarm, per_request_s(s), budget)
+    ]
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    return changed
+
+
 def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
     if role not in section:
         return ()

@@ -512,3 +512,12 @@ def test_a_control_endpoint_that_fails_never_shows_its_password(monkeypatch: pyt
         control.begin()
     assert "user:***@127.0.0.1" in str(refused.value) and "s3cret" not in str(refused.value), refused.value
     assert "Connection refused" in str(refused.value), refused.value
+
+
+def test_the_command_lines_warmup_counts_in_the_cost(tmp_path: Path) -> None:
+    line = _refused(tmp_path, _write(tmp_path / "s.yaml", swarm={"users": 2, "timeout": 1}), "--warmup", "10**14")
+    assert "argument --warmup: must be an integer" in line, line
+    path = _write(tmp_path / "s.yaml", swarm={"users": 2, "timeout": 1}, sleep=0)
+    line = _refused(tmp_path, path, "--warmup", str(10**14))
+    assert line.startswith(f"{path}: with --warmup 100,000,000,000,000: swarm: may take 100,000,000,000,0"), line
+    assert line.endswith(" s (each request up to the timeout); more than 86,400 needs --i-know-its-huge"), line
