@@ -43,6 +43,7 @@ from djload.results import ResultsError, RunFolder, write_command_lines
 from djload.scenario import (
     HUGE,
     HUGE_FLAG,
+    MAX_PROCESSES,
     MAX_REQUESTS_PER_USER,
     MAX_SECONDS,
     MAX_USERS,
@@ -124,9 +125,11 @@ def _budget(args: argparse.Namespace) -> Budget:
     return HUGE if args.huge else NORMAL
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+def _processes(text: str) -> int:
+    """--workers: as swarm.processes, each one a locust process forked on this machine."""
+    digits = text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 6  # never a 10,000-digit int()
+    if not digits or not 1 <= int(text) <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PROCESSES}, got {text[:20]!r}")
     return int(text)
 
 
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="results folder to create (default: a new one under results/)")
     how_many = run.add_mutually_exclusive_group()
     how_many.add_argument(
-        "--workers", type=_positive_int, metavar="N",
+        "--workers", type=_processes, metavar="N",
         help="locust processes for every scenario, overriding swarm.processes: N > 1 is a master and N workers",
     )  # fmt: skip
     how_many.add_argument(

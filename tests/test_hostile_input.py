@@ -521,3 +521,9 @@ def test_the_command_lines_warmup_counts_in_the_cost(tmp_path: Path) -> None:
     line = _refused(tmp_path, path, "--warmup", str(10**14))
     assert line.startswith(f"{path}: with --warmup 100,000,000,000,000: swarm: may take 100,000,000,000,0"), line
     assert line.endswith(" s (each request up to the timeout); more than 86,400 needs --i-know-its-huge"), line
+
+
+@pytest.mark.parametrize("workers", ["65", "100000", "9" * 5000, "0", "-1", "2.5"])
+def test_workers_on_the_command_line_are_bounded_as_swarm_processes(tmp_path: Path, workers: str) -> None:
+    line = _refused(tmp_path, _write(tmp_path / "s.yaml"), "--workers", workers)
+    assert "argument --workers: must be a whole number from 1 to 64" in line, line
