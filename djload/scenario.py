@@ -430,7 +430,7 @@ def _thresholds(checker: Checker, data: Map, requests: tuple[Request, ...]) -> t
         try:
             found.append(parse_threshold(str(metric), condition, mix))
         except ValueError as exc:
-            checker.problem(section.key_lines[metric], f"thresholds.{metric}", str(exc))
+            checker.problem(section.key_lines[metric], f"thresholds.{metric}", shown_text(str(exc), 160))
     return tuple(found)
 
 
