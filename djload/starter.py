@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import project
+from djload import layout, project
 
 # WSGI's sync workers (the talk's), the same with threads (what many deployments run), and ASGI.
 MODES = ("wsgi", "wsgi-gthread", "asgi")
@@ -34,7 +34,10 @@ def default_out(folder: Path) -> Path:
 
 
 def _name(folder: Path) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name).strip("-.") or "project"
+    """The project folder's name as a scenario name (layout.name_problem): plain, short, starting with a letter
+    or digit; also the starter file's name."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name)[:100].strip("-._") or "project"
+    return name if layout.name_problem(name) is None else "project"
 
 
 def _quoted(text: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from djload import processes, remote, results, servers
+from djload import layout, processes, remote, results, servers, starter
 from djload.scenario import HUGE, HUGE_FLAG, load
 from tests.conftest import ScenarioFactory
 from tests.helpers import djload
@@ -527,3 +527,12 @@ def test_the_command_lines_warmup_counts_in_the_cost(tmp_path: Path) -> None:
 def test_workers_on_the_command_line_are_bounded_as_swarm_processes(tmp_path: Path, workers: str) -> None:
     line = _refused(tmp_path, _write(tmp_path / "s.yaml"), "--workers", workers)
     assert "argument --workers: must be a whole number from 1 to 64" in line, line
+
+
+@pytest.mark.parametrize("folder", ["_shop", "-shop-", "a" * 300, "summary.json", "...", "é"])
+def test_init_names_a_project_with_a_name_djload_run_takes(tmp_path: Path, folder: str) -> None:
+    """The starter's name: (and its file's name under scenarios/) follows the scenario name rule, whatever
+    the project's folder is called: the file it writes runs as it is."""
+    name = starter._name(tmp_path / folder)
+    assert layout.name_problem(name) is None, name
+    assert starter.default_out(tmp_path / folder) == Path("scenarios") / f"{name}.yaml"
