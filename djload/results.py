@@ -89,7 +89,9 @@ def git_revision() -> str:
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # No index.lock: a status killed at its timeout (or by a signal) must not leave one behind in
+            # the user's repository, where it would stop their next git command.
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
             cwd=ROOT, capture_output=True, text=True, timeout=10, check=True,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
