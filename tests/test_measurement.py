@@ -134,23 +134,25 @@ def test_httpuser_in_one_process_on_a_fast_view_is_generator_bound(
     # /health/, and four workers with 50 connections queued give the server four times the share: the one
     # locust process is running or waiting for a CPU nearly all the time. Unless other processes crowd the
     # machine: then the server waits for a CPU too, locust idles waiting for its answers, and the machine,
-    # not the generator, is the limit. That shows as much of locust's time spent waiting for a CPU; such a
-    # run is tried again (up to three times) rather than judged.
+    # not the generator, is the limit. So the run is tried up to three times and one flagged run passes;
+    # if none is, the test fails, unless every try shows locust waiting long for a CPU (a crowded machine).
     path = scenario_file(
         server={"mode": "wsgi", "workers": 4},
         endpoint={"path": "/health/"},
         swarm={"users": 50, "duration": 2, "user_class": "http"},
     )
+    crowded = []
     for attempt in range(3):
         out = tmp_path / f"out-{attempt}"
         done = djload("run", path, "--out", out)
         assert done.returncode == 0, done.stderr
         (result,) = json.loads((out / "summary.json").read_text())
-        waiting = result["generator_busy_percent"] - result["generator_cpu_percent"]
-        if result["generator_bound"] or waiting < 25:
+        if result["generator_bound"]:
             break
+        crowded.append(result["generator_busy_percent"] - result["generator_cpu_percent"] >= 25)
     else:
-        pytest.skip(f"the machine was crowded: locust waited for a CPU {waiting:.0f}% of the run, three times")
+        if all(crowded):
+            pytest.skip("the machine was crowded: locust waited for a CPU a quarter of the run or more, three times")
     assert result["generator_bound"] is True, result
     assert result["generator_busy_percent"] > 90 and result["generator_capacity_cpus"] == 1
     assert result["server_cpu_ms_per_request"] > 0
