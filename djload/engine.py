@@ -32,7 +32,7 @@ from djload.bootahead import BootAhead
 from djload.processes import Interrupted
 from djload.records import Record
 from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
-from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, cost_problems, per_request_s
+from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, over_budget
 from djload.servers import RunningServer
 from djload.stack import Stack
 from djload.summary import Row
@@ -322,9 +322,8 @@ def with_overrides(scenarios: list[Scenario], overrides: dict[str, float], budge
             problems.append(f"{scenario.source}: --users: must be at least swarm.processes ({swarm.processes}), "
                             f"got {swarm.users}")  # fmt: skip
         flag = ", ".join(f"--{key.replace('_', '-')}" for key in overrides)
-        problems += [f"{scenario.source}: {flag}: {problem}"
-                     for problem in cost_problems(swarm, per_request_s(scenario), budget)]  # fmt: skip
         changed.append(replace(scenario, swarm=swarm))
+        problems += over_budget(changed[-1], flag, budget)
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     return changed

@@ -359,14 +359,17 @@ def per_request_s(scenario: Scenario) -> float:
     return _mix_s(scenario.site, scenario.requests or (Request(scenario.endpoint.url_path),), scenario.sleep)
 
 
+def over_budget(scenario: Scenario, said: str, budget: Budget) -> list[str]:
+    """A scenario whose swarm the command line changed, its cost checked again: each problem names the file
+    and what the command line said."""
+    found = cost_problems(scenario.swarm, per_request_s(scenario), budget)
+    return [f"{scenario.source}: {said}: {problem}" for problem in found]
+
+
 def with_warmup(scenarios: list[Scenario], warmup: int, budget: Budget = NORMAL) -> list[Scenario]:
     """The scenarios with warmup requests each (the command line's --warmup), their cost checked again."""
     changed = [replace(s, swarm=replace(s.swarm, warmup=warmup)) for s in scenarios]
-    problems = [
-        f"{s.source}: with --warmup {warmup:,}: swarm: {problem}"
-        for s in changed
-        for problem in cost_problems(s.swarm, per_request_s(s), budget)
-    ]
+    problems = [problem for s in changed for problem in over_budget(s, f"with --warmup {warmup:,}: swarm", budget)]
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     return changed
