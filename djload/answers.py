@@ -1,6 +1,6 @@
 """Which server mode served each kind of view best, and where the ideal model and the measurement disagree.
 
-Read from summary rows (as JSON objects), so the report and the README's table say the same thing. Rows
+Read from summary rows (as JSON objects), so the report and the manual's table say the same thing. Rows
 are grouped by what a reader compares: the view's kind (the site's catalog says it), the database (for
 the database views) and the swarm's size; within a group the modes are ranked by effective RPS, the
 slide's throughput metric, among the runs that completed.

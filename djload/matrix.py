@@ -21,6 +21,8 @@ from typing import Any
 
 from djload.yamlcheck import Checker, Map, ScenarioError, Seq, new_map, shown
 
+RULES = ("exclude", "include")  # the matrix's keys that are not axes
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -83,7 +85,7 @@ def combinations(data: Map) -> int:
     matrix = data.get("matrix")
     if not isinstance(matrix, Map):
         return 1
-    axes = [values for key, values in matrix.items() if key not in ("exclude", "include")]
+    axes = [values for key, values in matrix.items() if key not in RULES]
     return math.prod(len(values) for values in axes if isinstance(values, Seq) and values)
 
 
@@ -99,7 +101,7 @@ def expand(data: Map, source: str, limit: int, lift: str) -> tuple[list[Variant]
     if matrix is None:
         raise ScenarioError(checker.problems)
     axes: list[tuple[str, list[tuple[Any, int]]]] = []
-    rules: dict[str, list[tuple[Map, int]]] = {"exclude": [], "include": []}
+    rules: dict[str, list[tuple[Map, int]]] = {rule: [] for rule in RULES}
     for key, values in matrix.items():
         line = matrix.key_lines[key]
         if key in rules:

@@ -31,6 +31,11 @@ class Server:
 
 
 DATABASE_ENGINES = ("sqlite", "postgres")
+# Each section's keys, the checker's one list of them (the scenario reference is held to these by a test).
+SERVER_KEYS = ("mode", "workers", "threads")
+ENDPOINT_KEYS = ("path", "query")
+CPUS_KEYS = ("server", "generator")
+DATABASE_KEYS = ("engine", "pool", "conn_max_age", "url")
 MAX_CONN_MAX_AGE = 86_400
 
 
@@ -398,7 +403,7 @@ def _postgres_url(value: str) -> str | None:
 
 def _database(checker: Checker, section: Map) -> Database:
     prefix = "database."
-    checker.known_keys(section, ("engine", "pool", "conn_max_age", "url"), prefix)
+    checker.known_keys(section, DATABASE_KEYS, prefix)
     engine = checker.get(section, "engine", str, prefix, default="sqlite", check=one_of(list(DATABASE_ENGINES)))
     pool = checker.get(section, "pool", bool, prefix, default=False)
     conn_max_age = checker.get(section, "conn_max_age", int, prefix, default=0, check=between(0, MAX_CONN_MAX_AGE))
@@ -453,7 +458,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
     server = None
     server_map = checker.section(data, "server", "mode")
     if server_map is not None:
-        checker.known_keys(server_map, ("mode", "workers", "threads"), "server.")
+        checker.known_keys(server_map, SERVER_KEYS, "server.")
         server = Server(
             mode=checker.get(server_map, "mode", str, "server.", check=one_of(sorted(MODES))),
             workers=checker.get(server_map, "workers", int, "server.", default=1, check=between(1, MAX_WORKERS)),
@@ -472,7 +477,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
     else:
         endpoint_map = checker.section(data, "endpoint", "path")
         if endpoint_map is not None and site:
-            checker.known_keys(endpoint_map, ("path", "query"), "endpoint.")
+            checker.known_keys(endpoint_map, ENDPOINT_KEYS, "endpoint.")
             path_check = usersite.starts_with_slash if site.project else one_of(site.paths)
             path = checker.get(endpoint_map, "path", str, "endpoint.", check=path_check)
             endpoint = Endpoint(path=path, query=tuple(_query(checker, endpoint_map, "endpoint.").items()))
@@ -494,8 +499,8 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
     if "cpus" in data:
         cpus_map = checker.mapping(data["cpus"], data.key_lines["cpus"], "cpus")
         if cpus_map is not None:
-            checker.known_keys(cpus_map, ("server", "generator"), "cpus.")
-            cpus = Placement(*(_cpus(checker, cpus_map, role) for role in ("server", "generator")))
+            checker.known_keys(cpus_map, CPUS_KEYS, "cpus.")
+            cpus = Placement(*(_cpus(checker, cpus_map, role) for role in CPUS_KEYS))
 
     database = Database()
     if "database" in data:

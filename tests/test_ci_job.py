@@ -1,5 +1,5 @@
-"""The README's GitHub Actions job is complete and its commands work as written: run here, step by step, in a
-fresh working folder beside a stored baseline, with the job's own command lines."""
+"""The manual's GitHub Actions job (docs/ci.md) is complete and its commands work as written: run here, step by
+step, in a fresh working folder beside a stored baseline, with the job's own command lines."""
 
 import os
 import re
@@ -14,14 +14,12 @@ import yaml
 from djload.scenario import load
 
 ROOT = Path(__file__).parent.parent
-README = ROOT / "README.md"
+CI_PAGE = ROOT / "docs" / "ci.md"
 DJLOAD = ".venv/bin/djload"
 
 
-def _section(title: str) -> str:
-    text = README.read_text()
-    start = text.index(f"\n## {title}\n")
-    return text[start : text.index("\n## ", start + 1)]
+def _page() -> str:
+    return CI_PAGE.read_text()
 
 
 def _blocks(text: str, language: str) -> list[str]:
@@ -29,7 +27,7 @@ def _blocks(text: str, language: str) -> list[str]:
 
 
 def _job() -> dict[str, Any]:
-    (workflow,) = [yaml.safe_load(block) for block in _blocks(_section("djload in CI"), "yaml") if "jobs:" in block]
+    (workflow,) = [yaml.safe_load(block) for block in _blocks(_page(), "yaml") if "jobs:" in block]
     (job,) = workflow["jobs"].values()
     assert isinstance(job, dict)
     return job
@@ -59,7 +57,7 @@ def test_the_job_caches_the_venv_runs_thresholds_compares_and_uploads() -> None:
     out = run.split("--out ")[1].split()[0]
     assert out.startswith(folder + "/") and compare.split("--out ")[1].split()[0].startswith(folder + "/")
     # The example in the text is the file the job runs.
-    (example,) = [yaml.safe_load(b) for b in _blocks(_section("djload in CI"), "yaml") if "thresholds:" in b]
+    (example,) = [yaml.safe_load(b) for b in _blocks(_page(), "yaml") if "thresholds:" in b]
     shipped = yaml.safe_load((ROOT / "scenarios" / "ci" / "asgi-async.yaml").read_text())
     assert example == {key: value for key, value in shipped.items() if key != "description"}
 
@@ -73,7 +71,7 @@ def test_the_jobs_commands_work_as_written(tmp_path: Path) -> None:
     # A fresh checkout: the repository's scenarios and the set-up virtual environment, no results/ yet.
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
-    (record,) = [line for block in _blocks(_section("djload in CI"), "sh") for line in block.splitlines()
+    (record,) = [line for block in _blocks(_page(), "sh") for line in block.splitlines()
                  if "--out baseline" in line]  # fmt: skip
     done = _sh(record.strip(), tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
