@@ -18,6 +18,7 @@ from djload import (
     ideal,
     layout,
     metrics,
+    modelkeys,
     processes,
     progress,
     reference,
@@ -131,6 +132,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
         master = swarm.local_master() if scenario.swarm.processes > 1 else None
+    scenario = modelkeys.filled(scenario)  # after the project's setup ran: its keys are the run's
     spec = swarm.SwarmSpec(scenario, host, out_dir, master, sites.allow_remote)
     waiting = ahead.take_swarm(out_dir) if ahead and server and not sites.master_bind else None
     argv = waiting.argv if waiting else swarm.command(spec)
@@ -337,6 +339,8 @@ def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup:
     except servers.BootError as exc:
         row.status = summary.Status("boot_failed", str(exc))
     except (swarm.SwarmError, remote.ControlError) as exc:
+        row.status = summary.Status("failed", str(exc))
+    except modelkeys.KeysError as exc:
         row.status = summary.Status("failed", str(exc))
     except OSError as exc:
         if results.no_room(exc):  # writing into the results folder

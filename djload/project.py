@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from djload import processes
 
@@ -52,6 +53,7 @@ class View:
 class Project:
     routes: tuple[Route, ...]
     resolved: dict[str, View | None]  # each path asked about → its view, None when it does not resolve
+    models: tuple[str, ...] = ()  # every installed model, as app_label.Model (what `values: {model: …}` names)
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -85,11 +87,29 @@ def inspect(
     timeout_s: float = PROBE_TIMEOUT_S,
 ) -> Project:
     """Import the project in a subprocess, resolve each path, list its routes. ProjectError if it does not import."""
+    result = _probe("djload.urlprobe", list(paths), folder, settings, env, timeout_s)
+    return Project(
+        routes=tuple(
+            Route(item["route"], item["parameters"], item["view"], item["async"], item["namespace"], item["name"])
+            for item in result["routes"]
+        ),
+        resolved={
+            path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
+        },
+        models=tuple(result.get("models", ())),
+    )
+
+
+def _probe(
+    module: str, args: list[str], folder: Path, settings: str, env: Mapping[str, str], timeout_s: float
+) -> dict[str, Any]:
+    """Run `python -m module OUT ARGS...` in the project's folder and environment; its JSON answer.
+    ProjectError with the probe's own error, or the last line it printed if it died before answering."""
     if not folder.is_dir():
         raise ProjectError(f"{folder}: no such folder")
     with tempfile.TemporaryDirectory(prefix="djload-probe-") as scratch:
         out, log = Path(scratch) / "probe.json", Path(scratch) / "probe.log"
-        argv = [sys.executable, "-m", "djload.urlprobe", str(out), *paths]
+        argv = [sys.executable, "-m", module, str(out), *args]
         process = processes.start(argv, log, cwd=folder, env=environment(settings, env))
         try:
             deadline = time.monotonic() + timeout_s
@@ -106,15 +126,26 @@ def inspect(
             raise ProjectError(
                 lines[-1] if lines else f"importing the project {processes.describe_exit(process.returncode)}"
             )
-        result = json.loads(out.read_text(encoding="utf-8"))
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     if "error" in result:
         raise ProjectError(str(result["error"]))
-    return Project(
-        routes=tuple(
-            Route(item["route"], item["parameters"], item["view"], item["async"], item["namespace"], item["name"])
-            for item in result["routes"]
-        ),
-        resolved={
-            path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
-        },
-    )
+    return result
+
+
+def keys(
+    folder: Path,
+    settings: str,
+    models: Sequence[str],
+    env: Mapping[str, str] = {},
+    limit: int = 10_000,
+    timeout_s: float = PROBE_TIMEOUT_S,
+) -> dict[str, list[str]]:
+    """Each model's primary keys in the project's database, in order, at most limit each (djload.keyprobe).
+    ProjectError if the project does not import, a model is not there, or it has no rows."""
+    result = _probe("djload.keyprobe", [str(limit), *models], folder, settings, env, timeout_s)
+    found: dict[str, list[str]] = result["keys"]
+    for model in models:
+        if not found.get(model):
+            raise ProjectError(f"{model} has no rows in the project's database (after its setup): its detail "
+                               "paths need at least one; create some in site.setup (a fixture, a command)")  # fmt: skip
+    return found

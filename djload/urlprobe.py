@@ -77,10 +77,12 @@ def probe(paths: list[str]) -> dict[str, Any]:
         import django
 
         django.setup()
+        from django.apps import apps
         from django.urls import Resolver404, get_resolver, resolve
 
         resolver = get_resolver()
         routes = _routes(resolver.url_patterns)
+        models = sorted(model._meta.label for model in apps.get_models())
     except (Exception, SystemExit) as exc:
         return {"error": _last_line(exc)}
     resolved: dict[str, Any] = {}
@@ -93,7 +95,7 @@ def probe(paths: list[str]) -> dict[str, Any]:
             return {"error": _last_line(exc)}
         else:
             resolved[path] = {"view": _view_name(match.func), "async": _is_async(match.func)}
-    return {"routes": routes, "resolved": resolved}
+    return {"routes": routes, "resolved": resolved, "models": models}
 
 
 def main(argv: list[str]) -> int:
