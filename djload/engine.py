@@ -28,6 +28,7 @@ from djload import (
     servers,
     summary,
     swarm,
+    userlocust,
 )
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
@@ -226,7 +227,10 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     log = server.log if server else log
     row.measured.update((serverlog.read(log) if log else serverlog.LogStats()).as_summary())
     row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in records])
-    if scenario.requests:
+    if scenario.locustfile:
+        numbered, names = userlocust.by_name(records)  # its entries are the Locust names it sent
+        row.measured.by_request = metrics.by_request(numbered, names)
+    elif scenario.requests:
         entries = [(r.method, r.path, _is_async(scenario, r.path)) for r in scenario.requests]
         row.measured.by_request = metrics.by_request(records, entries)
     row.ideal.update(ideal.compare(row.to_json()))

@@ -85,9 +85,15 @@ def url_path(options: Any) -> str:
     return str(options.endpoint) + ("?" + options.query if options.query else "")
 
 
+# Set by locustfiles/your_locustfile.py: a user's own locustfile has no mix, its requests are told apart by
+# their Locust names, which each record then keeps.
+record_names = False
+
+
 @events.request.add_listener
 def record(start_time: float, response_time: float, response_length: int, response: Any,
-           exception: BaseException | None, context: dict[str, Any] | None = None, **_: Any) -> None:  # fmt: skip
+           exception: BaseException | None, context: dict[str, Any] | None = None,
+           request_type: str = "", name: str = "", **_: Any) -> None:  # fmt: skip
     headers = getattr(response, "headers", None) or {}
     scheduled = context.get("scheduled") if context else None
     if scheduled is not None:
@@ -95,7 +101,8 @@ def record(start_time: float, response_time: float, response_length: int, respon
         start_time = scheduled
     raw.append(
         (start_time, response_time, getattr(response, "status_code", 0), response_length, exception,
-         tuple(headers.get(name) for name in records.HEADERS), context.get("entry") if context else None)
+         tuple(headers.get(header) for header in records.HEADERS), context.get("entry") if context else None,
+         f"{request_type} {name}" if record_names else "")
     )  # fmt: skip
 
 
