@@ -547,7 +547,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     written = starter.write(args.project_dir, args.settings, args.out)
-    print(f"wrote {written.path}: {len(written.routes)} routes without parameters as GET requests of weight 1"
+    print(f"wrote {written.path}: {len(written.routes)} routes as GET requests of weight 1"
           + (f", {len(written.skipped)} with parameters as comments" if written.skipped else "")
           + f", under {', '.join(starter.MODES)}")  # fmt: skip
     print("edit it (POST bodies, parameters, weights, a test database), then run:")

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class Route:
     is_async: bool
     namespace: str = ""  # the include's namespace, "admin" for Django's admin
     name: str = ""
+    detail: str = ""  # a DetailView's model and its URL keyword for the primary key: "store.Item pk"
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,21 @@ class View:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a route answered to one anonymous GET."""
+
+    status: int  # 0: the request broke Django's test client
+    login: bool  # a redirect to the project's LOGIN_URL
+
+
+@dataclass(frozen=True)
 class Project:
     routes: tuple[Route, ...]
     resolved: dict[str, View | None]  # each path asked about → its view, None when it does not resolve
     models: tuple[str, ...] = ()  # every installed model, as app_label.Model (what `values: {model: …}` names)
+    # Asked (djload init): each parameter-free route's answer to one anonymous GET, and the project's LOGIN_URL.
+    answers: dict[str, Answer] = field(default_factory=dict)
+    login_url: str = ""
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -85,18 +97,30 @@ def inspect(
     paths: Sequence[str] = (),
     env: Mapping[str, str] = {},
     timeout_s: float = PROBE_TIMEOUT_S,
+    ask: bool = False,
 ) -> Project:
-    """Import the project in a subprocess, resolve each path, list its routes. ProjectError if it does not import."""
-    result = _probe("djload.urlprobe", list(paths), folder, settings, env, timeout_s)
+    """Import the project in a subprocess, resolve each path, list its routes (ask: and GET each parameter-free
+    one once, anonymously). ProjectError if it does not import."""
+    result = _probe("djload.urlprobe", ["--ask"] * ask + list(paths), folder, settings, env, timeout_s)
     return Project(
         routes=tuple(
-            Route(item["route"], item["parameters"], item["view"], item["async"], item["namespace"], item["name"])
+            Route(
+                item["route"],
+                item["parameters"],
+                item["view"],
+                item["async"],
+                item["namespace"],
+                item["name"],
+                item.get("detail", ""),
+            )  # fmt: skip
             for item in result["routes"]
         ),
         resolved={
             path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
         },
         models=tuple(result.get("models", ())),
+        answers={route: Answer(found["status"], found["login"]) for route, found in result.get("answers", {}).items()},
+        login_url=result.get("login_url", ""),
     )
 
 
