@@ -26,7 +26,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from djload import mix, values
-from djload.locust_plugin import url_path, wait_for_start
+from djload.locust_plugin import url_path, user_starts, wait_for_start
 
 users_here = itertools.count()  # this process's users, in the order they start
 
@@ -81,6 +81,7 @@ def make_requests(user: HttpUser | FastHttpUser) -> None:
     kwargs = {"timeout": options.request_timeout} if isinstance(user, HttpUser) else {}
     sender = _mix_sender(user, kwargs) if options.mix else None
     wait_for_start()
+    user_starts(user)  # the per-user hook (a scenario's login:), before the first counted request
 
     def send() -> None:
         if sender:

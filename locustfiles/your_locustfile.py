@@ -3,8 +3,8 @@
 Their file stays as it is; its user classes are the run's. At init each class's on_start is wrapped, once:
 
 - every user waits at djload's start barrier (all users spawned) before anything else;
-- then `before_first_task(user)`, the one hook point called once per user before its first task and
-  before the class's own on_start: where a scenario's `login:` logs the user in;
+- then the plugin's `user_starts(user)`, the one hook point called once per user before its first task
+  and before the class's own on_start: where a scenario's `login:` logs the user in;
 - each user's client counts its requests: the next one after --requests-per-user, or after --duration
   seconds, stops the user instead of being sent (StopUser), so every user sends exactly its count.
 
@@ -13,7 +13,6 @@ the last user has stopped, as for djload's own swarm.
 """
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from locust import User, events
@@ -24,9 +23,6 @@ from djload import locust_plugin
 from djload.locust_plugin import wait_for_start
 
 locust_plugin.record_names = True
-# Called once per user, after the start barrier and before its first task: (user) -> None. The scenario's
-# `login:` sets it; none by default.
-before_first_task: list[Callable[[User], None]] = []
 
 
 @events.init_command_line_parser.add_listener
@@ -67,8 +63,7 @@ def _wrap(user_class: type[User]) -> None:
         wait_for_start()
         options = self.environment.parsed_options
         _limit(self, options.requests_per_user if options else 0, options.duration if options else 0.0)
-        for hook in before_first_task:
-            hook(self)
+        locust_plugin.user_starts(self)
         own(self)
 
     on_start.djload_wrapped = True  # type: ignore[attr-defined]

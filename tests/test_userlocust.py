@@ -28,7 +28,9 @@ def _with_locustfile(tmp_path: Path, text: str = JOURNEY, extra: str = "") -> Pa
 
 
 def test_a_users_locustfile_runs_under_wsgi_and_asgi_with_its_names_in_by_request(tmp_path: Path) -> None:
-    scenario = _with_locustfile(tmp_path, extra="matrix:\n  server.mode: [wsgi, asgi]\n")
+    # A threshold names an entry by its Locust name, as for a mix's path.
+    thresholds = 'thresholds:\n  "by_request[/items/[id]/].completed_requests": "== 30"\n'
+    scenario = _with_locustfile(tmp_path, extra=thresholds + "matrix:\n  server.mode: [wsgi, asgi]\n")
     done = djload("run", scenario, "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr + done.stdout
     rows = json.loads((tmp_path / "out" / "summary.json").read_text())
