@@ -133,7 +133,6 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
         master = swarm.local_master() if scenario.swarm.processes > 1 else None
-    scenario = modelkeys.filled(scenario)  # after the project's setup ran: its keys are the run's
     spec = swarm.SwarmSpec(scenario, host, out_dir, master, sites.allow_remote)
     waiting = ahead.take_swarm(out_dir) if ahead and server and not sites.master_bind else None
     argv = waiting.argv if waiting else swarm.command(spec)
@@ -173,12 +172,14 @@ def run_scenario(
     stack: the database and upstream the plan booted, which the server is pointed at."""
     target = sites.targets.get(scenario.server.mode)
     control = sites.controls.get(scenario.server.mode)
-    timeout_s, path = scenario.swarm.timeout_s, scenario.warmup_path
-    warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
+    timeout_s = scenario.swarm.timeout_s
     with headroom.Monitor() as monitor:
         if target:
             row.facts.target = servers.masked(target)
             row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
+            scenario = modelkeys.filled(scenario)  # the site's own database: its keys are the run's
+            path = scenario.warmup_path
+            warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
             row.facts.warmup_requests = servers.warm_up(target, path or "", warmup, timeout_s)
             site = remote.Control(control, sites.allow_remote) if control else None
             if site:
@@ -201,6 +202,9 @@ def run_scenario(
         with servers.serve(spec, started=booted, stop=stop) as server:
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
+            scenario = modelkeys.filled(scenario)  # after the project's setup ran: its keys are the run's
+            path = scenario.warmup_path
+            warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
             row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
             recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker)
             monitor.stop()

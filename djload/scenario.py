@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from djload import cpus as cpu_lists
-from djload import layout, matrix, userlocust, usersite
+from djload import layout, matrix, userlocust, usersite, values
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site, Work
 from djload.thresholds import Threshold
@@ -148,7 +148,9 @@ class Scenario:
             return None  # its requests are its own: nothing djload may send for it
         if not self.requests:
             return self.endpoint.url_path
-        return next((request.path for request in self.requests if request.method == "GET"), None)
+        # A path's placeholders take their first value; a model's keys are known once read (djload.modelkeys).
+        sendable = (values.first(request.path, request.values) for request in self.requests if request.method == "GET")
+        return next((path for path in sendable if path), None)
 
     @property
     def endpoint_label(self) -> str:

@@ -106,6 +106,13 @@ def sample(path: str, placeholders: Placeholders) -> str:
     return fill(path, {name: [text] for name, text in first.items()}, 0)
 
 
+def first(path: str, placeholders: Placeholders) -> str | None:
+    """The path with each placeholder's first value; None while a model's keys are not read yet."""
+    if models(placeholders):
+        return None
+    return fill(path, {name: value for name, value in placeholders if not isinstance(value, Model)}, 0)
+
+
 def fill(path: str, values: Mapping[str, Sequence[str]], index: int) -> str:
     """The path with each placeholder's value number index mod n, percent-encoded."""
     if not values:

@@ -92,3 +92,17 @@ def test_request_k_of_an_entry_over_all_users_walks_the_values_without_a_gap() -
     )
     assert sent == {f"/x/{v}/": 2 for v in given}  # 12 requests over 6 values: each twice
     assert values.fill("/x/?q={q}", {"q": ["a b/c?d#e&f"]}, 0) == "/x/?q=a%20b%2Fc%3Fd%23e%26f"
+
+
+def test_a_warm_up_goes_to_the_first_key_read_from_the_model(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, "requests:\n  - path: /items/{pk}/page/\n    values: {pk: {model: store.Item}}\n")
+    scenario.write_text(
+        scenario.read_text().replace("{users: 10, requests_per_user: 6}", "{users: 2, requests_per_user: 3}")
+    )
+    done = djload("run", scenario, "--out", tmp_path / "out", "--warmup", "2")
+    assert done.returncode == 0, done.stderr + done.stdout
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (row["warmup_requests"], row["completed_requests"], row["total_errors"]) == (2, 6, 0)
+    # The warm-up's two, then the swarm's six over the three keys: request k takes key k mod 3.
+    assert _sent(tmp_path / "out" / "shop" / "access.log", "/items/") == {
+        "/items/1/page/": 2 + 2, "/items/2/page/": 2, "/items/3/page/": 2}  # fmt: skip
