@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from djload import headroom, processes, servers, swarm
+from djload import headroom, modelkeys, processes, servers, swarm
 from djload.scenario import Scenario
 from djload.servers import RunningServer
 
@@ -91,7 +91,9 @@ class BootAhead:
             self.preloading.start()
 
     def _swarm_ahead(self, scenario: Scenario) -> bool:
-        return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None
+        # A mix that reads a model's keys gets them after its server's setup: its command line waits for them.
+        ready = not modelkeys.labels(scenario)
+        return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None and ready
 
     @staticmethod
     def _ready(server: RunningServer) -> bool:

@@ -495,8 +495,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     scenario = _one_scenario(args.scenario, _budget(args))
-    if scenario.requests:
-        # The web UI's form picks one path of the bundled site; a mix or a project runs headless.
+    if scenario.requests or scenario.locustfile:
+        # The web UI's form picks one path of the bundled site; a mix, a project or a locustfile runs headless.
         raise ScenarioError([f"{scenario.source}: djload ui sends to one endpoint of the bundled site; "
                              f"run a mix or your own project with: djload run {scenario.source}"])  # fmt: skip
     sites = _sites(args)
@@ -547,7 +547,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     written = starter.write(args.project_dir, args.settings, args.out)
-    print(f"wrote {written.path}: {len(written.routes)} routes without parameters as GET requests of weight 1"
+    print(f"wrote {written.path}: {len(written.routes)} routes as GET requests of weight 1"
           + (f", {len(written.skipped)} with parameters as comments" if written.skipped else "")
           + f", under {', '.join(starter.MODES)}")  # fmt: skip
     print("edit it (POST bodies, parameters, weights, a test database), then run:")

@@ -18,6 +18,7 @@ from djload import (
     ideal,
     layout,
     metrics,
+    modelkeys,
     processes,
     progress,
     reference,
@@ -27,6 +28,7 @@ from djload import (
     servers,
     summary,
     swarm,
+    userlocust,
 )
 from djload.bootahead import BootAhead
 from djload.processes import Interrupted
@@ -170,12 +172,14 @@ def run_scenario(
     stack: the database and upstream the plan booted, which the server is pointed at."""
     target = sites.targets.get(scenario.server.mode)
     control = sites.controls.get(scenario.server.mode)
-    timeout_s, path = scenario.swarm.timeout_s, scenario.warmup_path
-    warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
+    timeout_s = scenario.swarm.timeout_s
     with headroom.Monitor() as monitor:
         if target:
             row.facts.target = servers.masked(target)
             row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
+            scenario = modelkeys.filled(scenario)  # the site's own database: its keys are the run's
+            path = scenario.warmup_path
+            warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
             row.facts.warmup_requests = servers.warm_up(target, path or "", warmup, timeout_s)
             site = remote.Control(control, sites.allow_remote) if control else None
             if site:
@@ -198,6 +202,9 @@ def run_scenario(
         with servers.serve(spec, started=booted, stop=stop) as server:
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
+            scenario = modelkeys.filled(scenario)  # after the project's setup ran: its keys are the run's
+            path = scenario.warmup_path
+            warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
             row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
             recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker)
             monitor.stop()
@@ -224,7 +231,10 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     log = server.log if server else log
     row.measured.update((serverlog.read(log) if log else serverlog.LogStats()).as_summary())
     row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in records])
-    if scenario.requests:
+    if scenario.locustfile:
+        numbered, names = userlocust.by_name(records)  # its entries are the Locust names it sent
+        row.measured.by_request = metrics.by_request(numbered, names)
+    elif scenario.requests:
         entries = [(r.method, r.path, _is_async(scenario, r.path)) for r in scenario.requests]
         row.measured.by_request = metrics.by_request(records, entries)
     row.ideal.update(ideal.compare(row.to_json()))
@@ -337,6 +347,8 @@ def _run_once(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup:
     except servers.BootError as exc:
         row.status = summary.Status("boot_failed", str(exc))
     except (swarm.SwarmError, remote.ControlError) as exc:
+        row.status = summary.Status("failed", str(exc))
+    except modelkeys.KeysError as exc:
         row.status = summary.Status("failed", str(exc))
     except OSError as exc:
         if results.no_room(exc):  # writing into the results folder

@@ -15,8 +15,9 @@ adds its own options and says how its users send; the plugin gives it:
   time it waited before being sent counts. While the run lasts a record is a plain tuple; Record
   objects are made at the end, so that the generator spends its time on requests, not bookkeeping;
 - the start barrier `all_spawned` (set when every user is spawned; users wait at it with
-  `wait_for_start`) and the run's end when every user has stopped: headless, locust quits; in the web
-  UI the run stops and the UI stays;
+  `wait_for_start`), then the per-user hook point `user_starts` (functions of `before_first_task`, e.g.
+  a login, called once per user before its first task), and the run's end when every user has
+  stopped: headless, locust quits; in the web UI the run stops and the UI stays;
 - distributed runs (a master and workers, local or in other containers): the master releases the
   barrier on every worker at once (Locust forwards spawning_complete to the workers); each worker
   sends its records to the master when its own users are done, and the master ends the run when
@@ -34,6 +35,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +87,27 @@ def url_path(options: Any) -> str:
     return str(options.endpoint) + ("?" + options.query if options.query else "")
 
 
+# Called once per user, after the start barrier and before its first task (and before a user class's own
+# on_start): (user) -> None. Where a scenario's `login:` logs each user in. your_locustfile.py calls it for a
+# user's own locustfile; none by default.
+before_first_task: list[Callable[[Any], None]] = []
+
+
+def user_starts(user: Any) -> None:
+    """The per-user hook point: every function of before_first_task, in order, for this user."""
+    for hook in before_first_task:
+        hook(user)
+
+
+# Set by locustfiles/your_locustfile.py: a user's own locustfile has no mix, its requests are told apart by
+# their Locust names, which each record then keeps.
+record_names = False
+
+
 @events.request.add_listener
 def record(start_time: float, response_time: float, response_length: int, response: Any,
-           exception: BaseException | None, context: dict[str, Any] | None = None, **_: Any) -> None:  # fmt: skip
+           exception: BaseException | None, context: dict[str, Any] | None = None,
+           request_type: str = "", name: str = "", **_: Any) -> None:  # fmt: skip
     headers = getattr(response, "headers", None) or {}
     scheduled = context.get("scheduled") if context else None
     if scheduled is not None:
@@ -95,7 +115,8 @@ def record(start_time: float, response_time: float, response_length: int, respon
         start_time = scheduled
     raw.append(
         (start_time, response_time, getattr(response, "status_code", 0), response_length, exception,
-         tuple(headers.get(name) for name in records.HEADERS), context.get("entry") if context else None)
+         tuple(headers.get(header) for header in records.HEADERS), context.get("entry") if context else None,
+         f"{request_type} {name}" if record_names else "")
     )  # fmt: skip
 
 

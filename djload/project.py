@@ -15,8 +15,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from djload import processes
 
@@ -38,6 +39,7 @@ class Route:
     is_async: bool
     namespace: str = ""  # the include's namespace, "admin" for Django's admin
     name: str = ""
+    detail: str = ""  # a DetailView's model and its URL keyword for the primary key: "store.Item pk"
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,21 @@ class View:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a route answered to one anonymous GET."""
+
+    status: int  # 0: the request broke Django's test client
+    login: bool  # a redirect to the project's LOGIN_URL
+
+
+@dataclass(frozen=True)
 class Project:
     routes: tuple[Route, ...]
     resolved: dict[str, View | None]  # each path asked about → its view, None when it does not resolve
+    models: tuple[str, ...] = ()  # every installed model, as app_label.Model (what `values: {model: …}` names)
+    # Asked (djload init): each parameter-free route's answer to one anonymous GET, and the project's LOGIN_URL.
+    answers: dict[str, Answer] = field(default_factory=dict)
+    login_url: str = ""
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -83,13 +97,43 @@ def inspect(
     paths: Sequence[str] = (),
     env: Mapping[str, str] = {},
     timeout_s: float = PROBE_TIMEOUT_S,
+    ask: bool = False,
 ) -> Project:
-    """Import the project in a subprocess, resolve each path, list its routes. ProjectError if it does not import."""
+    """Import the project in a subprocess, resolve each path, list its routes (ask: and GET each parameter-free
+    one once, anonymously). ProjectError if it does not import."""
+    result = _probe("djload.urlprobe", ["--ask"] * ask + list(paths), folder, settings, env, timeout_s)
+    return Project(
+        routes=tuple(
+            Route(
+                item["route"],
+                item["parameters"],
+                item["view"],
+                item["async"],
+                item["namespace"],
+                item["name"],
+                item.get("detail", ""),
+            )  # fmt: skip
+            for item in result["routes"]
+        ),
+        resolved={
+            path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
+        },
+        models=tuple(result.get("models", ())),
+        answers={route: Answer(found["status"], found["login"]) for route, found in result.get("answers", {}).items()},
+        login_url=result.get("login_url", ""),
+    )
+
+
+def _probe(
+    module: str, args: list[str], folder: Path, settings: str, env: Mapping[str, str], timeout_s: float
+) -> dict[str, Any]:
+    """Run `python -m module OUT ARGS...` in the project's folder and environment; its JSON answer.
+    ProjectError with the probe's own error, or the last line it printed if it died before answering."""
     if not folder.is_dir():
         raise ProjectError(f"{folder}: no such folder")
     with tempfile.TemporaryDirectory(prefix="djload-probe-") as scratch:
         out, log = Path(scratch) / "probe.json", Path(scratch) / "probe.log"
-        argv = [sys.executable, "-m", "djload.urlprobe", str(out), *paths]
+        argv = [sys.executable, "-m", module, str(out), *args]
         process = processes.start(argv, log, cwd=folder, env=environment(settings, env))
         try:
             deadline = time.monotonic() + timeout_s
@@ -106,15 +150,26 @@ def inspect(
             raise ProjectError(
                 lines[-1] if lines else f"importing the project {processes.describe_exit(process.returncode)}"
             )
-        result = json.loads(out.read_text(encoding="utf-8"))
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     if "error" in result:
         raise ProjectError(str(result["error"]))
-    return Project(
-        routes=tuple(
-            Route(item["route"], item["parameters"], item["view"], item["async"], item["namespace"], item["name"])
-            for item in result["routes"]
-        ),
-        resolved={
-            path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
-        },
-    )
+    return result
+
+
+def keys(
+    folder: Path,
+    settings: str,
+    models: Sequence[str],
+    env: Mapping[str, str] = {},
+    limit: int = 10_000,
+    timeout_s: float = PROBE_TIMEOUT_S,
+) -> dict[str, list[str]]:
+    """Each model's primary keys in the project's database, in order, at most limit each (djload.keyprobe).
+    ProjectError if the project does not import, a model is not there, or it has no rows."""
+    result = _probe("djload.keyprobe", [str(limit), *models], folder, settings, env, timeout_s)
+    found: dict[str, list[str]] = result["keys"]
+    for model in models:
+        if not found.get(model):
+            raise ProjectError(f"{model} has no rows in the project's database (after its setup): its detail "
+                               "paths need at least one; create some in site.setup (a fixture, a command)")  # fmt: skip
+    return found

@@ -25,6 +25,7 @@ class Record:
     view_start: float | None = None
     view_ms: float | None = None
     entry: int | None = None  # which entry of a scenario's `requests:` mix it was (0-based); empty without a mix
+    name: str = ""  # a user's own locustfile: "METHOD name", its Locust name (djload.userlocust); else empty
 
     @property
     def end(self) -> float:
@@ -48,6 +49,7 @@ def from_event(
     exception: BaseException | None,
     headers: tuple[str | None, str | None, str | None, str | None],
     entry: int | None = None,
+    name: str = "",
 ) -> Record:
     """A record from what a locust request event saw; headers are X-Worker-Pid, -Thread-Id, -View-Start, -View-Ms."""
     pid, thread, view_start, view_ms = headers
@@ -62,6 +64,7 @@ def from_event(
         view_start=float(view_start) if view_start else None,
         view_ms=float(view_ms) if view_ms else None,
         entry=entry,
+        name=name,
     )
 
 
@@ -88,6 +91,7 @@ def _parse(row: dict[str, str]) -> Record:
         view_start=_float_or_none(row["view_start"]),
         view_ms=_float_or_none(row["view_ms"]),
         entry=_int_or_none(row.get("entry") or ""),  # files written before mixes have no such column
+        name=row.get("name") or "",
     )
 
 

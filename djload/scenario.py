@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from djload import cpus as cpu_lists
-from djload import layout, matrix, usersite
+from djload import layout, matrix, userlocust, usersite, values
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site, Work
 from djload.thresholds import Threshold
 from djload.thresholds import parse as parse_threshold
+from djload.userlocust import UserLocustfile
 from djload.usersite import Request
 from djload.yamlcheck import Checker, Map, at_least, between, one_of, positive, read, shown, shown_text
 from djload.yamlcheck import ScenarioError as ScenarioError  # raised by load: its callers catch it from here
@@ -142,18 +143,25 @@ class Scenario:
     # A weighted mix (`requests:`), sent in a fixed order per user; empty: every request to `endpoint`.
     # A user's project always has one: its `endpoint:` is a mix of one.
     requests: tuple[Request, ...] = ()
+    locustfile: UserLocustfile | None = None  # the user's own Locust file, instead of requests or the endpoint
     site_line: int = field(default=0, compare=False)  # where the file's `site:` is, for the project's check
 
     @property
     def warmup_path(self) -> str | None:
         """Where warm-up requests (GETs) go: the endpoint, or the mix's first GET entry; None for a mix without one."""
+        if self.locustfile:
+            return None  # its requests are its own: nothing djload may send for it
         if not self.requests:
             return self.endpoint.url_path
-        return next((request.path for request in self.requests if request.method == "GET"), None)
+        # A path's placeholders take their first value; a model's keys are known once read (djload.modelkeys).
+        sendable = (values.first(request.path, request.values) for request in self.requests if request.method == "GET")
+        return next((path for path in sendable if path), None)
 
     @property
     def endpoint_label(self) -> str:
-        """What the requests go to, in one line: the endpoint, or the mix."""
+        """What the requests go to, in one line: the endpoint, the mix, or the user's locustfile."""
+        if self.locustfile:
+            return f"locustfile {self.locustfile.path.name}"
         return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path
 
     database: Database = Database()
@@ -421,7 +429,7 @@ def _database(checker: Checker, section: Map) -> Database:
 
 TOP_KEYS = (
     "name", "description", "site", "server", "endpoint", "requests", "sleep", "swarm", "cpus", "expected", "thresholds",
-    "database",
+    "database", "locustfile",
 )  # fmt: skip
 
 
@@ -432,7 +440,9 @@ def _thresholds(checker: Checker, data: Map, requests: tuple[Request, ...]) -> t
     if section is None:
         return ()
     # A mix that did not parse has said so: its entries are not known, so per-request names are not checked.
-    mix = None if "requests" in data and not requests else [(r.method, r.path) for r in requests]
+    # A user's locustfile names its requests itself, as it runs: not known before.
+    unknown = "requests" in data and not requests or "locustfile" in data
+    mix = None if unknown else [(r.method, r.path) for r in requests]
     found = []
     for metric, condition in section.items():
         try:
@@ -467,7 +477,11 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
 
     endpoint = None
     requests: tuple[Request, ...] = ()
-    if "requests" in data:
+    locustfile = None
+    if "locustfile" in data:
+        locustfile = userlocust.parse(checker, data, source)
+        endpoint = Endpoint(path=site.ready if site else "/")  # nothing is sent there: a warm-up has no path
+    elif "requests" in data:
         if "endpoint" in data:
             checker.problem(data.key_lines["endpoint"], "endpoint", "give either endpoint or requests, not both")
         if site:
@@ -518,7 +532,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
                     expected[key] = checker.get(expected_map, key, float, "expected.", check=at_least(0))
 
     thresholds = _thresholds(checker, data, requests) if "thresholds" in data else ()
-    if requests and swarm and swarm.model == "open":
+    if (requests or locustfile) and swarm and swarm.model == "open":
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
         checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)
 
@@ -549,6 +563,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         source=source,
         site=site,
         requests=requests,
+        locustfile=locustfile,
         site_line=data.key_lines.get("site", 0),
         database=database,
     )
@@ -588,7 +603,11 @@ def checked_projects(scenarios: list[Scenario]) -> list[Scenario]:
     checked: dict[tuple[Site, tuple[Request, ...]], tuple[Site, list[str]]] = {}
     problems: list[str] = []
     result: list[Scenario] = []
+    imported: dict[Path, str | None] = {}
     for scenario in scenarios:
+        if scenario.locustfile and scenario.locustfile.path not in imported:
+            imported[scenario.locustfile.path] = userlocust.import_problem(scenario.locustfile, scenario.source)
+            problems += [problem for problem in [imported[scenario.locustfile.path]] if problem]
         if not scenario.site.project:
             result.append(scenario)
             continue

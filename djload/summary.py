@@ -237,6 +237,12 @@ class Asked(Part):
                     "sleep": scenario.sleep,
                     "swarm": scenario.swarm,
                     "database": scenario.database,
+                    # A user's locustfile is part of what ran: its text (absent otherwise, as digests were).
+                    **(
+                        {"locustfile": hashlib.sha256(scenario.locustfile.path.read_bytes()).hexdigest()}
+                        if scenario.locustfile
+                        else {}
+                    ),
                 }  # fmt: skip
             ),
         )

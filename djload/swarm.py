@@ -24,6 +24,7 @@ from djload.servers import HOST, check_bind, check_target, free_port, local_url,
 LOCUSTFILE = ROOT / "locustfiles" / "fixed_count.py"
 OPEN_MODEL_LOCUSTFILE = ROOT / "locustfiles" / "open_model.py"
 USER_CLASSES = {"http": "FixedCountUser", "fast": "FastFixedCountUser"}  # in fixed_count.py
+YOUR_LOCUSTFILE = ROOT / "locustfiles" / "your_locustfile.py"  # beside a scenario's `locustfile:`
 WEB_UI_LOCUSTFILE = ROOT / "locustfiles" / "web_ui.py"  # the same swarm plus the Slide metrics tab
 UI_READY_TIMEOUT_S = 30.0
 # Seconds the master may wait for every worker to report its users before it releases the start
@@ -165,6 +166,8 @@ def _common(spec: SwarmSpec, users: int, spawn_rate: float) -> list[str]:
 def _target(scenario: Scenario) -> list[str]:
     """One endpoint of the bundled site, or the scenario's mix, written out whole on the command line so
     that the command line alone repeats the run."""
+    if scenario.locustfile:
+        return []  # its requests are its own
     if not scenario.requests:
         return ["--endpoint", scenario.endpoint.path, "--query", scenario.endpoint.query_string]
     entries = [request.as_json() for request in scenario.requests]
@@ -188,7 +191,10 @@ def command(spec: SwarmSpec, start_file: Path | None = None) -> list[str]:
     scenario = spec.scenario
     swarm = scenario.swarm
     fixed_count = swarm.model == "closed"
-    swarm_args = [*_fixed_count(spec), "--locustfile", str(LOCUSTFILE)] if fixed_count else _open_model(spec)
+    # A user's own locustfile runs beside ours, which holds its users to djload's count (djload.userlocust).
+    own = scenario.locustfile
+    locustfiles = f"{YOUR_LOCUSTFILE},{own.path}" if own else str(LOCUSTFILE)
+    swarm_args = [*_fixed_count(spec), "--locustfile", locustfiles] if fixed_count else _open_model(spec)
     argv = [
         *swarm_args,
         "--headless",
@@ -200,8 +206,8 @@ def command(spec: SwarmSpec, start_file: Path | None = None) -> list[str]:
     if swarm.model == "closed":
         argv += [
             *distribution(swarm.processes, spec.master),
-            USER_CLASSES[swarm.user_class],
-        ]  # locust runs only the class named
+            *([] if own else [USER_CLASSES[swarm.user_class]]),
+        ]  # locust runs only the class named; a user's locustfile, its own classes
     return processes.pinned(argv, scenario.cpus.generator)
 
 

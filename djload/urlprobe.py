@@ -2,7 +2,8 @@
 
 djload/project.py starts it with the project's folder as the working directory (so the project's packages
 import as they do under its server) and DJANGO_SETTINGS_MODULE set. It sets Django up, resolves each PATH
-with Django's own URL resolver, lists the project's URL patterns, and writes what it found as JSON to
+with Django's own URL resolver, lists the project's URL patterns (with --ask first: GETs each
+parameter-free route once, for `djload init`), and writes what it found as JSON to
 OUT: a file, because the project's code may print to stdout while it imports. It imports nothing else
 from djload: what runs in the project's process is this file alone.
 """
@@ -12,6 +13,8 @@ import json
 import sys
 import traceback
 from typing import Any
+
+ASK = "--ask"
 
 
 def _last_line(exc: BaseException) -> str:
@@ -30,6 +33,19 @@ def _is_async(view: Any) -> bool:
         except Exception:  # a class mixing sync and async handlers: Django refuses it when it is called
             pass
     return bool(iscoroutinefunction(view) or inspect.iscoroutinefunction(view))
+
+
+def _detail_model(view: Any) -> str:
+    """The model a DetailView-like class view reads its object from (app_label.Model), with the URL's keyword
+    for its primary key: "store.Item pk"; empty for any other view."""
+    from django.views.generic.detail import SingleObjectMixin
+
+    view_class: Any = getattr(view, "view_class", None)
+    if not (isinstance(view_class, type) and issubclass(view_class, SingleObjectMixin)):
+        return ""
+    detail: Any = view_class  # mypy knows SingleObjectMixin without Django's stubs
+    model = detail.model or getattr(detail.queryset, "model", None)
+    return f"{model._meta.label} {detail.pk_url_kwarg}" if model is not None else ""
 
 
 def _view_name(view: Any) -> str:
@@ -67,20 +83,50 @@ def _routes(patterns: Any, prefix: str = "", namespace: str = "") -> list[dict[s
                     "async": _is_async(entry.callback),
                     "namespace": namespace,
                     "name": entry.name or "",
+                    "detail": _detail_model(entry.callback),
                 }
             )
     return found
 
 
-def probe(paths: list[str]) -> dict[str, Any]:
+def ask(routes: list[dict[str, Any]]) -> dict[str, Any]:
+    """GET each parameter-free route once with Django's test client, anonymously, with the host the server
+    will see (a project's ALLOWED_HOSTS refuses the client's default "testserver"): each route's status, and
+    whether it sent the user to the login page. For `djload init`: what a starter must leave out."""
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+    from django.test import Client
+
+    login_url = str(resolve_url(settings.LOGIN_URL))
+    client = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1")
+    answers: dict[str, Any] = {}
+    for route in routes:
+        if route["parameters"] or route["namespace"].split(":")[0] == "admin":
+            continue
+        try:
+            response = client.get(route["route"])
+        except Exception as exc:  # a view that breaks the client itself: the starter says so
+            answers[route["route"]] = {"status": 0, "login": False, "error": _last_line(exc)}
+            continue
+        location = response.get("Location", "") if 300 <= response.status_code < 400 else ""
+        answers[route["route"]] = {
+            "status": response.status_code,
+            "login": location.split("?", 1)[0] in (login_url, "http://127.0.0.1" + login_url),
+        }
+    return {"answers": answers, "login_url": login_url}
+
+
+def probe(paths: list[str], asking: bool = False) -> dict[str, Any]:
     try:
         import django
 
         django.setup()
+        from django.apps import apps
         from django.urls import Resolver404, get_resolver, resolve
 
         resolver = get_resolver()
         routes = _routes(resolver.url_patterns)
+        models = sorted(model._meta.label for model in apps.get_models())
     except (Exception, SystemExit) as exc:
         return {"error": _last_line(exc)}
     resolved: dict[str, Any] = {}
@@ -93,12 +139,19 @@ def probe(paths: list[str]) -> dict[str, Any]:
             return {"error": _last_line(exc)}
         else:
             resolved[path] = {"view": _view_name(match.func), "async": _is_async(match.func)}
-    return {"routes": routes, "resolved": resolved}
+    result = {"routes": routes, "resolved": resolved, "models": models}
+    if asking:
+        try:
+            result.update(ask(routes))
+        except Exception as exc:
+            return {"error": _last_line(exc)}
+    return result
 
 
 def main(argv: list[str]) -> int:
     out, *paths = argv
-    result = probe(paths)
+    asking = bool(paths) and paths[0] == ASK  # a path starts with '/': never taken for the flag
+    result = probe(paths[1:] if asking else paths, asking)
     with open(out, "w", encoding="utf-8") as file:
         json.dump(result, file)
     return 0

@@ -11,18 +11,21 @@ The project is imported only in a subprocess (djload.project); each path must re
 resolver, and a view's async-ness is read from the view it resolves to.
 """
 
+import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from djload import values
 from djload.sites import Site, View, Work
+from djload.values import Model, Placeholders
 from djload.yamlcheck import Check, Checker, Map, between, one_of, shown, shown_text
 
 SITE_KEYS = ("path", "settings", "wsgi", "asgi", "ready", "setup", "env")
-REQUEST_KEYS = ("method", "path", "json", "body", "headers", "status", "weight")
+REQUEST_KEYS = ("method", "path", "json", "body", "headers", "status", "weight", "values")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MAX_WEIGHT = 1000
 MAX_ENTRIES = 100  # each user walks a cycle of sum(weights) picks, each over every entry
@@ -48,6 +51,8 @@ class Request:
     body: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     status: int | None = None  # the status that counts as success; None: any 2xx or 3xx
+    # The path's {placeholders} and their values (djload.values); a model's become its keys before the swarm.
+    values: Placeholders = ()
     line: int = field(default=0, compare=False)  # where the scenario file says it
     where: str = field(default="", compare=False)  # and as which field: "requests[2].path"
 
@@ -65,12 +70,15 @@ class Request:
             "headers": dict(self.headers),
             "status": self.status,
             "weight": self.weight,
+            # Values as sent: a model's keys are read after the project's setup (djload.engine fills them).
+            "values": {name: list(value) for name, value in self.values if not isinstance(value, Model)},
         }
 
 
-def label(requests: Iterable[Request]) -> str:
-    """A mix in one line: "GET /items/ ×2, POST /orders/ ×3"."""
-    return ", ".join(f"{request.label} ×{request.weight}" for request in requests)
+def label(requests: Sequence[Request]) -> str:
+    """A mix in a few words, "mix of 21 requests": its entries have their own lines in the per-request table,
+    and one cell holding every entry made the table unreadable."""
+    return f"mix of {len(requests)} requests"
 
 
 def _text(value: Any) -> str | None:
@@ -195,10 +203,13 @@ def _request(checker: Checker, entry: Map, where: str, site: Site) -> Request | 
             checker.problem(entry.key_lines["json"], where + "json", "give either json or body, not both")
         json_text = json.dumps(entry["json"])
     headers = _strings(checker, entry, "headers", where, http=True)
+    placeholders = values.parse(checker, entry, where, path)
     if len(checker.problems) > problems:
         return None
     line = entry.key_lines["path"]
-    return Request(path, method, weight, json_text, body, tuple(headers.items()), status, line, where + "path")
+    return Request(
+        path, method, weight, json_text, body, tuple(headers.items()), status, placeholders, line, where + "path"
+    )
 
 
 def parse_requests(checker: Checker, data: Map, site: Site) -> tuple[Request, ...]:
@@ -235,21 +246,29 @@ def check_paths(site: Site, requests: tuple[Request, ...], source: str, site_lin
     from djload import project
 
     try:
-        found = project.inspect(site.folder, site.settings, [r.path for r in requests], dict(site.env))
+        # A path with placeholders is resolved with its first value (a model's: values.SAMPLE_KEY).
+        sent = [values.sample(r.path, r.values) for r in requests]
+        found = project.inspect(site.folder, site.settings, sent, dict(site.env))
     except project.ProjectError as exc:
         return site, [f"{source}:{site_line}: site.settings: {site.settings} does not import: {exc}"]
     problems: list[str] = []
     views: dict[str, View] = {}
-    for request in requests:
+    for request, path_sent in zip(requests, sent, strict=True):
         path = request.path.split("?", 1)[0]
-        resolved = found.resolved.get(request.path)
+        resolved = found.resolved.get(path_sent)
         if resolved is None:
-            close = found.did_you_mean(path)
+            close = found.did_you_mean(path_sent)
             hint = f"did you mean '{close}'?" if close else "its routes: " + ", ".join(r.route for r in found.routes)
             problems.append(
-                f"{source}:{request.line}: {request.where}: '{request.path}' does not resolve in "
-                f"{site.settings}; {hint}"
+                f"{source}:{request.line}: {request.where}: '{path_sent}' does not resolve in {site.settings}; {hint}"
             )
         else:
             views[path] = View(path, Work.UNKNOWN, resolved.is_async)
+        for model in values.models(request.values):
+            if model.label not in found.models:
+                close_model = difflib.get_close_matches(model.label, found.models, n=1)
+                hint = f"did you mean '{close_model[0]}'?" if close_model else "its models: " + ", ".join(found.models)
+                problems.append(
+                    f"{source}:{model.line}: {model.where}: no model '{model.label}' in {site.settings}; {hint}"
+                )
     return replace(site, views=tuple(views.values())), problems

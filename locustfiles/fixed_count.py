@@ -11,7 +11,8 @@ FastFixedCountUser (FastHttpUser, geventhttpclient: several times cheaper per re
 use when measuring throughput).
 
 With --mix each user sends the mix's entries in its own fixed weighted order (djload/mix.py), each
-request marked with its entry's number so that the records can be split per entry.
+request marked with its entry's number so that the records can be split per entry, and named by its
+templated path: a path's placeholders take their values in turn (djload/values.py).
 """
 
 import itertools
@@ -24,8 +25,8 @@ from locust import FastHttpUser, HttpUser, events
 from locust.env import Environment
 from locust.exception import StopUser
 
-from djload import mix
-from djload.locust_plugin import url_path, wait_for_start
+from djload import mix, values
+from djload.locust_plugin import url_path, user_starts, wait_for_start
 
 users_here = itertools.count()  # this process's users, in the order they start
 
@@ -46,8 +47,13 @@ def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterat
     # A number for this user over every locust process: the master hands users out in turn.
     number = next(users_here) * spec["processes"] + getattr(user.environment.runner, "worker_index", 0)
     cycle = mix.order([entry["weight"] for entry in entries], sum(entry["weight"] for entry in entries), number)
+    users = int(options.num_users or 1)
+    sent = [0] * len(entries)  # this user's requests of each entry so far: which of its values comes next
     for index in itertools.cycle(cycle):
         entry = entries[index]
+        given = entry.get("values") or {}
+        path = values.fill(entry["path"], given, values.index(number, users, sent[index])) if given else entry["path"]
+        sent[index] += 1
         headers = dict(entry["headers"])
         data = entry["json"] if entry["json"] is not None else entry["body"]
         # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
@@ -55,7 +61,7 @@ def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterat
         if entry["json"] is not None:
             headers.setdefault("Content-Type", "application/json")
         name = f"{entry['method']} {entry['path']}"
-        with user.client.request(entry["method"], entry["path"], name=name, data=data, headers=headers,
+        with user.client.request(entry["method"], path, name=name, data=data, headers=headers,
                                  catch_response=True, context={"entry": index}, **kwargs) as response:  # fmt: skip
             status = response.status_code
             if status:  # 0: no answer at all; locust reports the connection's error itself
@@ -75,6 +81,7 @@ def make_requests(user: HttpUser | FastHttpUser) -> None:
     kwargs = {"timeout": options.request_timeout} if isinstance(user, HttpUser) else {}
     sender = _mix_sender(user, kwargs) if options.mix else None
     wait_for_start()
+    user_starts(user)  # the per-user hook (a scenario's login:), before the first counted request
 
     def send() -> None:
         if sender:

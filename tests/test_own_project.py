@@ -81,30 +81,37 @@ def test_a_mix_under_wsgi_and_asgi_exact_per_entry_through_the_named_interface(t
     assert _files(SHOP) == before  # djload changed none of the project's files
 
 
-def test_djload_init_writes_a_scenario_that_djload_run_accepts(tmp_path: Path) -> None:
-    out = tmp_path / "scenarios" / "shop.yaml"
-    done = djload("init", SHOP, "--settings", "shop.settings", "--out", out)
-    assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stdout and f"djload run {out}" in done.stdout
-    written = out.read_text()
-    for route in ("/items/", "/items/async/", "/orders/"):
-        assert f"- path: {route}  #" in written
-    assert "# - path: /items/<int:pk>/" in written  # a route with parameters: for the user to fill in
-    again = djload("init", SHOP, "--settings", "shop.settings", "--out", out)
-    assert again.returncode == 2 and "exists already" in again.stderr and out.read_text() == written
-    # The database is what the project's settings say: here a migrated file of the test's own.
+def test_djload_init_writes_a_starter_that_runs_as_written_with_0_errors(tmp_path: Path) -> None:
+    # The database is what the project's settings say: here a migrated file of the test's own, which
+    # djload init's anonymous GETs read too.
     env = {**os.environ, "SHOP_DB": str(tmp_path / "init.sqlite3")}
     migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
     subprocess.run(migrate, cwd=SHOP, env=env, check=True, capture_output=True)
+    out = tmp_path / "scenarios" / "shop.yaml"
+    init = [sys.executable, "-m", "djload.cli", "init", str(SHOP), "--settings", "shop.settings", "--out", str(out)]
+    done = subprocess.run(init, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stdout and f"djload run {out}" in done.stdout
+    written = out.read_text()
+    for route in ("/items/", "/items/async/"):
+        assert f"- path: {route}  #" in written
+    # The DetailView's route takes its model's keys; a function view's route is left for the user to fill.
+    assert "- path: '/items/{pk}/page/'  # store.pages.ItemPage (sync): a DetailView of store.Item\n" in written
+    assert "    values: {pk: {model: store.Item}}" in written
+    assert "# - path: /items/<int:pk>/  # store.views.item" in written
+    # /orders/ takes only POST: asked once, it answered 405, and is left out with the reason.
+    assert "# /orders/: left out, it answered 405 to GET" in written and "- path: /orders/" not in written
+    again = djload("init", SHOP, "--settings", "shop.settings", "--out", out)
+    assert again.returncode == 2 and "exists already" in again.stderr and out.read_text() == written
     run = subprocess.run([sys.executable, "-m", "djload.cli", "run", str(out), "--out", str(tmp_path / "out")],
                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr + run.stdout
     rows = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [row["server_mode"] for row in rows] == ["wsgi", "wsgi-gthread", "asgi"], run.stderr
     for row in rows:
         counts = {e["path"]: (e["completed_requests"], e["total_errors"]) for e in row["by_request"]}
-        # 10 users × 12 requests over 4 entries; /orders/ takes only POST: its GETs are the run's errors.
-        assert counts == {"/": (30, 0), "/items/": (30, 0), "/items/async/": (30, 0), "/orders/": (30, 30)}
-    assert run.returncode == 1  # accepted (not 2) and run; failed requests make it exit 1
+        # 10 users × 12 requests over 4 entries, 0 errors: the starter runs as written.
+        assert counts == {"/": (30, 0), "/items/": (30, 0), "/items/async/": (30, 0), "/items/{pk}/page/": (30, 0)}
 
 
 def test_a_path_the_project_does_not_resolve_is_exit_2_before_anything_boots(tmp_path: Path) -> None:
@@ -186,9 +193,17 @@ def test_a_count_that_is_not_a_multiple_over_two_locust_processes_still_totals_e
 
 
 def test_djload_init_writes_scenarios_project_yaml_by_default(tmp_path: Path) -> None:
-    done = djload("init", SHOP, "--settings", "shop.settings", cwd=tmp_path)
+    # Its GETs read the database the settings name: the test's own, never a file in the project's folder.
+    env = {**os.environ, "SHOP_DB": str(tmp_path / "unmigrated.sqlite3")}
+    init = [sys.executable, "-m", "djload.cli", "init", str(SHOP), "--settings", "shop.settings"]
+    done = subprocess.run(init, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0].startswith("wrote scenarios/shop.yaml: 4 routes without parameters")
+    assert done.stdout.splitlines()[0].startswith("wrote scenarios/shop.yaml: 4 routes as GET requests")
+    # Not migrated: the routes that read the database answered 500 when asked, and the starter says so.
+    assert (
+        "- path: /items/  # store.views.items (sync), answered 500"
+        in (tmp_path / "scenarios" / "shop.yaml").read_text()
+    )
     assert done.stdout.splitlines()[-1] == "  djload run scenarios/shop.yaml"
     assert (
         "  path: " + os.path.relpath(SHOP, tmp_path / "scenarios") in (tmp_path / "scenarios" / "shop.yaml").read_text()

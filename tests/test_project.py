@@ -1,6 +1,9 @@
 """A user's Django project, asked in a subprocess: routes, resolved paths, async views, import errors."""
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,10 @@ def test_routes_list_every_pattern_and_which_take_parameters() -> None:
         ("/items/async/", False),
         ("/items/<int:pk>/", True),
         ("/orders/", False),
+        ("/items/<int:pk>/page/", True),
     ]
+    # The models a `values: {model: ...}` may name, as app_label.Model.
+    assert found.models == ("store.Item", "store.Order")
     assert found.plain_routes() == ["/", "/items/", "/items/async/", "/orders/"]
     assert found.did_you_mean("/item/") == "/items/"
     assert found.did_you_mean("/completely/elsewhere/") is None
@@ -111,3 +117,15 @@ def test_the_scenarios_environment_reaches_the_project(tmp_path: Path) -> None:
     project.inspect(folder, "shop.settings", env={"SHOP_MODE": "on"})
     with pytest.raises(project.ProjectError, match="KeyError: 'SHOP_MODE'"):
         project.inspect(folder, "shop.settings")
+
+
+def test_keys_are_read_from_the_projects_database_in_order_and_bounded(tmp_path: Path) -> None:
+    env = {"SHOP_DB": str(tmp_path / "keys.sqlite3")}
+    with pytest.raises(project.ProjectError, match="no such table: store_item"):
+        project.keys(SHOP, "shop.settings", ["store.Item"], env)  # not migrated yet
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput"]
+    subprocess.run(migrate, cwd=SHOP, env={**os.environ, **env}, check=True, capture_output=True)
+    assert project.keys(SHOP, "shop.settings", ["store.Item"], env) == {"store.Item": ["1", "2", "3"]}
+    assert project.keys(SHOP, "shop.settings", ["store.Item"], env, limit=2) == {"store.Item": ["1", "2"]}
+    with pytest.raises(project.ProjectError, match="store.Order has no rows"):
+        project.keys(SHOP, "shop.settings", ["store.Item", "store.Order"], env)

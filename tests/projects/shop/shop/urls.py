@@ -1,5 +1,5 @@
 from django.urls import path
-from store import views
+from store import pages, views
 
 urlpatterns = [
     path("", views.index),
@@ -7,4 +7,5 @@ urlpatterns = [
     path("items/async/", views.items_async),
     path("items/<int:pk>/", views.item),
     path("orders/", views.orders),
+    path("items/<int:pk>/page/", pages.ItemPage.as_view()),
 ]
