@@ -1,5 +1,5 @@
 from django.urls import path
-from store import views
+from store import accounts, views
 
 urlpatterns = [
     path("", views.index),
@@ -7,4 +7,8 @@ urlpatterns = [
     path("items/async/", views.items_async),
     path("items/<int:pk>/", views.item),
     path("orders/", views.orders),
+    path("accounts/login/", accounts.Login.as_view()),
+    path("accounts/logout/", accounts.Logout.as_view()),
+    path("account/orders/", accounts.MyOrders.as_view()),
+    path("items/new/", accounts.NewItem.as_view()),
 ]
