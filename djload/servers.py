@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 from djload import limits, processes
+from djload.masking import masked as masked  # the one masking, named here by its old callers
 from djload.modes import MODES, Launch
 from djload.scenario import Scenario
 from djload.sites import BUNDLED, Site
@@ -71,15 +72,6 @@ def _is_loopback(host: str) -> bool:
 # digits. Percent-encoding, IPv6 zones, non-ASCII (IDNA) names or text after the brackets are read
 # differently by urlsplit, urllib3 and geventhttpclient: such a URL is refused, not guessed at.
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*)(:[0-9]{1,5})?")
-
-
-# The userinfo's password in scheme://user:password@host/... (the last "@" before the path ends it).
-_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:\s]*):[^/?#\s]*@")
-
-
-def masked(text: str) -> str:
-    """text as djload may print or store it: the password of every URL in it (http://user:pass@host/) becomes ***."""
-    return _PASSWORD.sub(r"\1:***@", text)
 
 
 def request(url: str, method: str = "GET") -> urllib.request.Request:
