@@ -117,5 +117,5 @@ class BootAhead:
         if waiting and ours:
             return waiting
         if waiting:
-            processes.stop(waiting.process)
+            waiting.discard()
         return None

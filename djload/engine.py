@@ -8,6 +8,7 @@ a whole summary of what it did. The results folder is finished (renamed) whateve
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -145,10 +146,12 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
             counts.poll()
 
     try:
-        return swarm.run(
+        recorded = swarm.run(
             spec, server=server.process if server else None, monitor=monitor, while_running=while_running,
             started=waiting,
         )  # fmt: skip
+        row.measured.login = swarm.logins(out_dir)
+        return recorded
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
         row.measured.update(metrics.summarize(swarm.collect(out_dir)))
@@ -239,6 +242,15 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
     if server and death:
         row.status.problem += f"\n{processes.tail(server.log)}"
+    commonest = Counter(r.error for r in records if r.error).most_common(1)
+    if commonest and scenario.site.project and not death:  # a project's errors are its own: say the commonest
+        error, count = commonest[0]
+        row.status.problem += f"; {count} of them: {servers.masked(error.removeprefix('CatchResponseError: '))}"
+    failed_logins = (row.measured.login or {}).get("failures") or []
+    if failed_logins:  # the users that could not sign in sent nothing: the sign-in is why
+        more = f" (and {len(failed_logins) - 1} more)" if len(failed_logins) > 1 else ""
+        problem = f"{failed_logins[0]}{more}" + (f"; {row.status.problem}" if row.status.problem else "")
+        row.status = summary.Status("failed", problem)
 
 
 def _is_async(scenario: Scenario, path: str) -> bool | None:

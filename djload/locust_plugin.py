@@ -34,6 +34,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
-from djload import records
+from djload import locust_login, records
 from djload.sites import BUNDLED
 
 all_spawned = Event()
@@ -79,6 +80,9 @@ def add_arguments(parser: Any) -> None:
                         help="A weighted mix of requests as JSON (instead of --endpoint): "
                              '{"processes": N, "entries": [{"method", "path", "json", "body", "headers", '
                              '"status", "weight"}, ...]}')  # fmt: skip
+    parser.add_argument("--mix-file", default="", include_in_web_ui=False,
+                        help="A file that holds the mix and the login (djload writes it, readable by the user "
+                             "alone: a command line is visible to every user); read into --mix at start")  # fmt: skip
 
 
 def url_path(options: Any) -> str:
@@ -88,6 +92,8 @@ def url_path(options: Any) -> str:
 @events.request.add_listener
 def record(start_time: float, response_time: float, response_length: int, response: Any,
            exception: BaseException | None, context: dict[str, Any] | None = None, **_: Any) -> None:  # fmt: skip
+    if context and context.get(locust_login.LOGIN):
+        return  # a user's sign-in, before its first counted request: djload.locust_login keeps its own count
     headers = getattr(response, "headers", None) or {}
     scheduled = context.get("scheduled") if context else None
     if scheduled is not None:
@@ -111,6 +117,9 @@ def on_init(environment: Environment, **_: Any) -> None:
         environment.runner.register_message(DONE_MESSAGE, _worker_done)
     options = environment.parsed_options
     exit_at_once = isinstance(environment.runner, LocalRunner) and bool(options and options.headless)
+    if options and options.mix_file:
+        # Read into --mix, which a master forwards to its workers over Locust's own channel, never argv.
+        options.mix = Path(options.mix_file).read_text(encoding="utf-8")
     path = environment.parsed_options.start_file if environment.parsed_options else ""
     while path and not os.path.exists(path):
         time.sleep(0.005)
@@ -138,6 +147,7 @@ def start(environment: Environment, **_: Any) -> None:
     received.clear()
     workers_done.clear()
     generator_reports.clear()
+    locust_login.reset()
     if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
         gevent.spawn(_end_when_all_done, environment)
         options = environment.parsed_options
@@ -151,7 +161,7 @@ def release(user_count: int, **_: Any) -> None:
     all_spawned.set()
 
 
-def wait_for_start() -> None:
+def wait_for_start(also: Callable[[], bool] | None = None) -> None:
     """A user's wait at the start barrier, until every user is spawned.
 
     Setting the barrier switches into each waiting user in turn from one callback of gevent's hub, and
@@ -161,6 +171,8 @@ def wait_for_start() -> None:
     lets the hub resume the users in batches and poll its sockets between them (every few milliseconds).
     """
     all_spawned.wait()
+    while also is not None and not also():  # e.g. every user of this process has signed in
+        gevent.sleep(0.005)
     gevent.sleep(0)
 
 
@@ -187,6 +199,8 @@ def save(environment: Environment, **_: Any) -> None:
     records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
     if records_dir and not isinstance(environment.runner, WorkerRunner):
         records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
+    if records_dir and not isinstance(environment.runner, WorkerRunner):  # a worker sends its master its own
+        locust_login.save(Path(records_dir))
     if records_dir and generator_reports:
         (Path(records_dir) / records.GENERATOR_REPORTS).write_text(json.dumps(generator_reports))
 
@@ -219,13 +233,17 @@ def _end_when_all_done(environment: Environment) -> None:
     if isinstance(runner, WorkerRunner):
         # A worker does not quit by itself: the master would hand its users to the other workers.
         report = _own_report() if at_release else None
-        runner.send_message(DONE_MESSAGE, {"records": [records.as_row(r) for r in recorded()], "generator": report})
+        runner.send_message(
+            DONE_MESSAGE,
+            {"records": [records.as_row(r) for r in recorded()], "generator": report, "logins": locust_login.own()},
+        )
     else:
         _end(environment)
 
 
 def _worker_done(environment: Environment, msg: Any, **_: Any) -> None:
     received.extend(records.Record(*row) for row in msg.data["records"])
+    locust_login.add(msg.data.get("logins"))
     if msg.data.get("generator"):
         generator_reports.append(msg.data["generator"])
     workers_done.add(msg.node_id)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from djload import processes
@@ -52,6 +52,8 @@ class View:
 class Project:
     routes: tuple[Route, ...]
     resolved: dict[str, View | None]  # each path asked about → its view, None when it does not resolve
+    # LOGIN_URL as a path, SESSION_COOKIE_NAME and CSRF_COOKIE_NAME: what a signed-in client needs.
+    facts: dict[str, str] = field(default_factory=dict)
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -117,4 +119,5 @@ def inspect(
         resolved={
             path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
         },
+        facts=dict(result.get("facts") or {}),
     )

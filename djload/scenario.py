@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from djload import cpus as cpu_lists
-from djload import layout, matrix, usersite
+from djload import layout, masking, matrix, usersite
+from djload import login as logins
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site, Work
 from djload.thresholds import Threshold
@@ -138,6 +139,7 @@ class Scenario:
     # A user's project always has one: its `endpoint:` is a mix of one.
     requests: tuple[Request, ...] = ()
     site_line: int = field(default=0, compare=False)  # where the file's `site:` is, for the project's check
+    login: logins.Login | None = None  # each user signs in through the project's login form first
 
     @property
     def warmup_path(self) -> str | None:
@@ -149,7 +151,7 @@ class Scenario:
     @property
     def endpoint_label(self) -> str:
         """What the requests go to, in one line: the endpoint, or the mix."""
-        return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path
+        return usersite.label(self.requests) if len(self.requests) > 1 else masking.masked(self.endpoint.url_path)
 
     database: Database = Database()
 
@@ -416,7 +418,7 @@ def _database(checker: Checker, section: Map) -> Database:
 
 TOP_KEYS = (
     "name", "description", "site", "server", "endpoint", "requests", "sleep", "swarm", "cpus", "expected", "thresholds",
-    "database",
+    "database", "login",
 )  # fmt: skip
 
 
@@ -512,6 +514,11 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
                 if key in EXPECTED_KEYS:
                     expected[key] = checker.get(expected_map, key, float, "expected.", check=at_least(0))
 
+    login = None
+    if "login" in data:
+        login = logins.parse(checker, data, usersite.starts_with_slash)
+        if site and not site.project:
+            checker.problem(data.key_lines["login"], "login", "signs in to your own project: give a site: block")
     thresholds = _thresholds(checker, data, requests) if "thresholds" in data else ()
     if requests and swarm and swarm.model == "open":
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
@@ -546,6 +553,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         requests=requests,
         site_line=data.key_lines.get("site", 0),
         database=database,
+        login=login,
     )
 
 
@@ -587,9 +595,12 @@ def checked_projects(scenarios: list[Scenario]) -> list[Scenario]:
         if not scenario.site.project:
             result.append(scenario)
             continue
-        key = (scenario.site, scenario.requests)
+        asked = scenario.requests
+        if scenario.login:  # the login form's path must resolve too
+            asked += (Request(scenario.login.path, line=scenario.login.line, where="login.path"),)
+        key = (scenario.site, asked)
         if key not in checked:
-            checked[key] = usersite.check_paths(scenario.site, scenario.requests, scenario.source, scenario.site_line)
+            checked[key] = usersite.check_paths(scenario.site, asked, scenario.source, scenario.site_line)
         site, found = checked[key]
         problems.extend(found)
         result.append(replace(scenario, site=site))

@@ -233,7 +233,8 @@ class Asked(Part):
                 {
                     "server": scenario.server,
                     "endpoint": scenario.endpoint,
-                    "requests": scenario.requests,
+                    "requests": [request.shown for request in scenario.requests],  # no secret, even hashed
+                    "login": scenario.login,  # its accounts' names; a password is no compared field
                     "sleep": scenario.sleep,
                     "swarm": scenario.swarm,
                     "database": scenario.database,
@@ -296,7 +297,7 @@ class Facts(Part):
 class Measurement(Part):
     """What the per-request records say (djload.metrics), and the server's log (djload.serverlog)."""
 
-    OMIT_WHEN_NONE = frozenset({"by_request"})
+    OMIT_WHEN_NONE = frozenset({"by_request", "login"})
 
     completed_requests: int | None = None
     total_errors: int | None = None
@@ -324,6 +325,9 @@ class Measurement(Part):
     latency_histogram: dict[str, Any] | None = None
     # A mix's metrics per entry of `requests:` (djload.metrics.by_request); absent for a single endpoint.
     by_request: list[dict[str, Any]] | None = None
+    # A scenario's `login:`: {"users": users signed in, "mean_ms": a sign-in's mean time (its GET and POST),
+    # "failures": each failed sign-in, which account and what the server answered}. Not in the metrics.
+    login: dict[str, Any] | None = None
 
 
 @dataclass
