@@ -18,6 +18,7 @@ from djload import (
     headroom,
     ideal,
     layout,
+    masking,
     metrics,
     processes,
     progress,
@@ -171,6 +172,18 @@ def run_scenario(
     """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known.
 
     stack: the database and upstream the plan booted, which the server is pointed at."""
+    try:
+        _run_scenario(scenario, out_dir, row, sites, warmup, ahead, stack, tracker)
+    finally:
+        for log in LOGS_TO_MASK:  # written by the server and locust: a secret they logged is masked
+            masking.mask_file(out_dir / log)
+
+
+LOGS_TO_MASK = ("access.log", "server.log", "locust.log")
+
+
+def _run_scenario(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup: int, ahead: BootAhead | None,
+                  stack: Stack | None, tracker: progress.Tracker | None) -> None:  # fmt: skip
     target = sites.targets.get(scenario.server.mode)
     control = sites.controls.get(scenario.server.mode)
     timeout_s, path = scenario.swarm.timeout_s, scenario.warmup_path
@@ -228,7 +241,8 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     row.measured.update((serverlog.read(log) if log else serverlog.LogStats()).as_summary())
     row.measured.latency_histogram = metrics.histogram([r.latency_ms for r in records])
     if scenario.requests:
-        entries = [(r.method, r.path, _is_async(scenario, r.path)) for r in scenario.requests]
+        # Named as written, a secret of the query masked: by_request goes to summary.json and the report.
+        entries = [(r.method, servers.masked(r.path), _is_async(scenario, r.path)) for r in scenario.requests]
         row.measured.by_request = metrics.by_request(records, entries)
     row.ideal.update(ideal.compare(row.to_json()))
     if records and monitor:

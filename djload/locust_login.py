@@ -79,7 +79,13 @@ def csrf_token(user: Any, cookie_name: str) -> str:
 
 def csrf_headers(user: Any, path: str, cookie_name: str) -> dict[str, str]:
     """X-CSRFToken and a Referer of the site: what an unsafe request needs to pass CsrfViewMiddleware."""
-    return {"X-CSRFToken": csrf_token(user, cookie_name), "Referer": user.host.rstrip("/") + path}
+    return {"X-CSRFToken": csrf_token(user, cookie_name), "Referer": site_url(user) + path}
+
+
+def site_url(user: Any) -> str:
+    """The site's URL as a Referer names it: no user or password (the server logs its Referers)."""
+    parts = urllib.parse.urlsplit(str(user.host))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], "", "", ""))
 
 
 def log_in(user: Any, login: dict[str, Any], site: dict[str, str], number: int, **kwargs: Any) -> None:
@@ -101,7 +107,7 @@ def log_in(user: Any, login: dict[str, Any], site: dict[str, str], number: int, 
             raise LoginFailed(f"login as {username!r}: GET {path} set no {site['csrf_cookie']} cookie")
         fields = login["fields"]
         form = {"csrfmiddlewaretoken": token, fields["username"]: username, fields["password"]: account["password"]}
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Referer": user.host.rstrip("/") + path}
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Referer": site_url(user) + path}
         status = _send(user, "POST", path, urllib.parse.urlencode(form).encode(), headers, kwargs)
         if not 300 <= status < 400 or not cookie(user, site["session_cookie"]):
             why = "wrong username or password?" if status == 200 else "not a redirect"

@@ -80,9 +80,10 @@ def add_arguments(parser: Any) -> None:
                         help="A weighted mix of requests as JSON (instead of --endpoint): "
                              '{"processes": N, "entries": [{"method", "path", "json", "body", "headers", '
                              '"status", "weight"}, ...]}')  # fmt: skip
-    parser.add_argument("--mix-file", default="", include_in_web_ui=False,
-                        help="A file that holds the mix and the login (djload writes it, readable by the user "
-                             "alone: a command line is visible to every user); read into --mix at start")  # fmt: skip
+    parser.add_argument("--input-file", default="", include_in_web_ui=False,
+                        help="A file of what no command line may show (any user sees it with ps): the mix with "
+                             "its login, and the host with its password. djload writes it, readable by the user "
+                             "alone; read at start into --mix and the host")  # fmt: skip
 
 
 def url_path(options: Any) -> str:
@@ -117,9 +118,13 @@ def on_init(environment: Environment, **_: Any) -> None:
         environment.runner.register_message(DONE_MESSAGE, _worker_done)
     options = environment.parsed_options
     exit_at_once = isinstance(environment.runner, LocalRunner) and bool(options and options.headless)
-    if options and options.mix_file:
-        # Read into --mix, which a master forwards to its workers over Locust's own channel, never argv.
-        options.mix = Path(options.mix_file).read_text(encoding="utf-8")
+    if options and options.input_file:
+        # A master forwards --mix and the host to its workers over Locust's own channel, never argv.
+        given = json.loads(Path(options.input_file).read_text(encoding="utf-8"))
+        if given.get("mix"):
+            options.mix = json.dumps(given["mix"])
+        if given.get("host"):
+            environment.host = given["host"]
     path = environment.parsed_options.start_file if environment.parsed_options else ""
     while path and not os.path.exists(path):
         time.sleep(0.005)

@@ -90,7 +90,7 @@ def parse(checker: Checker, data: Map, starts_with_slash: Any) -> Login | None:
             checker.problem(section.key_lines["username"], "login.username",
                             "give either username (with its password) or accounts, not both")  # fmt: skip
         for key in ("password", "password_env"):
-            if key in section:
+            if key in section and "username" not in section:  # with a username, that problem says it
                 checker.problem(section.key_lines[key], f"login.{key}", "each of accounts gives its own password")
         entries = section["accounts"]
         if not isinstance(entries, list) or not entries or len(entries) > MAX_ACCOUNTS:

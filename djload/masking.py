@@ -10,6 +10,7 @@ password. Imports nothing of djload: every module may use it.
 import json
 import re
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 MASK = "***"
@@ -37,6 +38,26 @@ def masked(text: str) -> str:
         return f"{match[1]}{match[2]}={MASK}" if is_secret_name(name) and match[3] else match[0]
 
     return _QUERY_PAIR.sub(pair, _PASSWORD.sub(rf"\1:{MASK}@", text))
+
+
+def without_userinfo(url: str) -> str:
+    """url without its user and password (http://user:pass@host/ → http://host/): what may be shown or sent on."""
+    parts = urllib.parse.urlsplit(url)
+    return (
+        urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])) if "@" in parts.netloc else url
+    )
+
+
+def mask_file(path: Path) -> None:
+    """Rewrite a log another program wrote (the server's access log, locust's log) with its secrets masked:
+    a query's token in a request line is the server's to log, not the results' to keep."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return
+    clean = "".join(masked(line) for line in text.splitlines(keepends=True))
+    if clean != text:
+        path.write_text(clean, encoding="utf-8", errors="surrogateescape")
 
 
 def masked_fields(fields: dict[str, Any]) -> dict[str, Any]:

@@ -390,7 +390,7 @@ def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
 def _postgres_url(value: str) -> str | None:
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
-        return f"must be a postgresql://user@host:port/name URL, got {value!r}"
+        return f"must be a postgresql://user@host:port/name URL, got {masking.masked(value)!r}"
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:

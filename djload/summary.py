@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from djload import metrics
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
+from djload.masking import masked
 from djload.sites import BUNDLED
 
 if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
@@ -237,7 +238,7 @@ class Asked(Part):
                     "login": scenario.login,  # its accounts' names; a password is no compared field
                     "sleep": scenario.sleep,
                     "swarm": scenario.swarm,
-                    "database": scenario.database,
+                    "database": dataclasses.replace(scenario.database, url=masked(scenario.database.url or "")),
                 }  # fmt: skip
             ),
         )

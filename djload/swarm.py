@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from djload import ROOT, headroom, processes, records, summary
+from djload import ROOT, headroom, masking, processes, records, summary
 from djload.scenario import NORMAL, Scenario
 from djload.servers import HOST, check_bind, check_target, free_port, local_url, look, masked, poll
 
@@ -154,7 +154,7 @@ def _common(spec: SwarmSpec, users: int, spawn_rate: float) -> list[str]:
     scenario = spec.scenario
     return [
         sys.executable, "-m", "locust",
-        "--host", spec.host,
+        "--host", masking.without_userinfo(spec.host),  # its user and password go in the input file
         "--users", str(users),
         "--spawn-rate", f"{spawn_rate:g}",
         "--stop-timeout", "0",
@@ -169,13 +169,21 @@ def _common(spec: SwarmSpec, users: int, spawn_rate: float) -> list[str]:
 def _target(spec: SwarmSpec) -> list[str]:
     """One endpoint of the bundled site, or the scenario's mix, which locust reads from its input file."""
     scenario = spec.scenario
+    given = ["--input-file", str(spec.out_dir / INPUT_FILE)] if locust_input(spec) else []
     if not scenario.requests:
-        return ["--endpoint", scenario.endpoint.path, "--query", scenario.endpoint.query_string]
-    return ["--mix-file", str(spec.out_dir / INPUT_FILE)]
+        return ["--endpoint", scenario.endpoint.path, "--query", scenario.endpoint.query_string, *given]
+    return given
 
 
-def locust_input(scenario: Scenario) -> dict[str, Any] | None:
-    """What locust's users send and how they sign in; None for one endpoint of the bundled site."""
+def locust_input(spec: SwarmSpec) -> dict[str, Any] | None:
+    """What locust must not get on its command line: the mix (what its users send, how they sign in) and
+    the host with its user and password; None when there is neither."""
+    host = spec.host if masking.without_userinfo(spec.host) != spec.host else None
+    mix = _mix(spec.scenario)
+    return {"mix": mix, "host": host} if mix or host else None
+
+
+def _mix(scenario: Scenario) -> dict[str, Any] | None:
     if not scenario.requests:
         return None
     site = scenario.site
@@ -189,7 +197,7 @@ def locust_input(scenario: Scenario) -> dict[str, Any] | None:
 
 def write_input(spec: SwarmSpec) -> None:
     """The input file, made readable by the user alone before a byte of it is written."""
-    data = locust_input(spec.scenario)
+    data = locust_input(spec)
     if data is None:
         return
     path = spec.out_dir / INPUT_FILE

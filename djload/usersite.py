@@ -123,7 +123,8 @@ def _strings(checker: Checker, mapping: Map, key: str, where: str, http: bool = 
         elif http and not (isinstance(name, str) and HEADER_NAME.fullmatch(name)):
             checker.problem(line, field_name, "a header name is letters, digits and !#$%&'*+-.^_`|~ only")
         elif http and not HEADER_VALUE.fullmatch(text):
-            checker.problem(line, field_name, f"a header value is visible ASCII and spaces only, got {shown(text)}")
+            value_shown = masking.MASK if masking.is_secret_name(str(name)) else shown(text)
+            checker.problem(line, field_name, f"a header value is visible ASCII and spaces only, got {value_shown}")
         elif not http and not (isinstance(name, str) and ENV_NAME.fullmatch(name)):
             checker.problem(line, field_name, "an environment variable's name is letters, digits and '_'")
         elif "\0" in text:
@@ -212,8 +213,8 @@ def _request(checker: Checker, entry: Map, where: str, site: Site) -> Request | 
     json_text = None
     bodies = [key for key in ("json", "body", "form") if key in entry]
     if len(bodies) > 1:
-        checker.problem(entry.key_lines[bodies[1]], where + bodies[1],
-                        f"give one of json, body or form, not {' and '.join(bodies)}")  # fmt: skip
+        checker.problem(entry.key_lines[bodies[0]], where + bodies[0],
+                        f"give either {bodies[0]} or {bodies[1]}, not both")  # fmt: skip
     if "json" in entry:
         json_text = json.dumps(entry["json"])
     form = _form(checker, entry, where) if "form" in entry else None

@@ -102,8 +102,11 @@ def test_djload_init_writes_a_scenario_that_djload_run_accepts(tmp_path: Path) -
     assert [row["server_mode"] for row in rows] == ["wsgi", "wsgi-gthread", "asgi"], run.stderr
     for row in rows:
         counts = {e["path"]: (e["completed_requests"], e["total_errors"]) for e in row["by_request"]}
-        # 10 users × 12 requests over 4 entries; /orders/ takes only POST: its GETs are the run's errors.
-        assert counts == {"/": (30, 0), "/items/": (30, 0), "/items/async/": (30, 0), "/orders/": (30, 30)}
+        # 10 users × 24 requests over 8 entries; /orders/ and the logout take only POST: their GETs are the
+        # run's errors, as are the signed-in pages' redirects to the login page (no redirect is followed).
+        assert counts == {"/": (30, 0), "/items/": (30, 0), "/items/async/": (30, 0), "/orders/": (30, 30),
+                          "/accounts/login/": (30, 0), "/accounts/logout/": (30, 30), "/account/orders/": (30, 30),
+                          "/items/new/": (30, 30)}  # fmt: skip
     assert run.returncode == 1  # accepted (not 2) and run; failed requests make it exit 1
 
 
@@ -188,7 +191,7 @@ def test_a_count_that_is_not_a_multiple_over_two_locust_processes_still_totals_e
 def test_djload_init_writes_scenarios_project_yaml_by_default(tmp_path: Path) -> None:
     done = djload("init", SHOP, "--settings", "shop.settings", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0].startswith("wrote scenarios/shop.yaml: 4 routes without parameters")
+    assert done.stdout.splitlines()[0].startswith("wrote scenarios/shop.yaml: 8 routes without parameters")
     assert done.stdout.splitlines()[-1] == "  djload run scenarios/shop.yaml"
     assert (
         "  path: " + os.path.relpath(SHOP, tmp_path / "scenarios") in (tmp_path / "scenarios" / "shop.yaml").read_text()
