@@ -79,6 +79,10 @@ def environment(settings: str, extra: Mapping[str, str] = {}) -> dict[str, str]:
     return env
 
 
+def _bare(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
 def inspect(
     folder: Path,
     settings: str,
@@ -91,7 +95,9 @@ def inspect(
         raise ProjectError(f"{folder}: no such folder")
     with tempfile.TemporaryDirectory(prefix="djload-probe-") as scratch:
         out, log = Path(scratch) / "probe.json", Path(scratch) / "probe.log"
-        argv = [sys.executable, "-m", "djload.urlprobe", str(out), *paths]
+        # Paths without their query strings: the resolver reads none, and a query's token is no command
+        # line's to show (`ps` shows every user the command lines).
+        argv = [sys.executable, "-m", "djload.urlprobe", str(out), *dict.fromkeys(_bare(path) for path in paths)]
         process = processes.start(argv, log, cwd=folder, env=environment(settings, env))
         try:
             deadline = time.monotonic() + timeout_s
@@ -117,7 +123,8 @@ def inspect(
             for item in result["routes"]
         ),
         resolved={
-            path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
+            path: View(found["view"], found["async"]) if (found := result["resolved"].get(_bare(path))) else None
+            for path in paths
         },
         facts=dict(result.get("facts") or {}),
     )
