@@ -191,7 +191,7 @@ def _run_scenario(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, war
     with headroom.Monitor() as monitor:
         if target:
             row.facts.target = servers.masked(target)
-            row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
+            row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote, site=scenario.site)
             row.facts.warmup_requests = servers.warm_up(target, path or "", warmup, timeout_s)
             site = remote.Control(control, sites.allow_remote) if control else None
             if site:

@@ -4,8 +4,11 @@ redirect followed, and no secret on a command line or in any file a run writes."
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import psutil
 import pytest
 
 from djload.masking import masked
+from djload.servers import free_port, look
 from tests.conftest import Run
 from tests.helpers import djload
 
@@ -32,21 +36,23 @@ MIX = """requests:
 """
 
 
-def _scenario(tmp_path: Path, body: str, name: str = "shop", modes: str = "[wsgi, asgi]") -> Path:
+def _scenario(tmp_path: Path, body: str, name: str = "shop", modes: str | None = "[wsgi, asgi]") -> Path:
     file = tmp_path / "scenarios" / f"{name}.yaml"
     file.parent.mkdir(exist_ok=True)
     file.write_text(
         f"name: {name}\nsite:\n  path: {os.path.relpath(SHOP, file.parent)}\n  settings: shop.settings\n"
         "  setup: [python manage.py migrate --noinput, python manage.py shop_user alice]\n"
         f"  env: {{SHOP_DB: {tmp_path}/shop.sqlite3}}\n"
-        f"server: {{mode: wsgi}}\nswarm: {{users: 4, requests_per_user: 4}}\nmatrix:\n  server.mode: {modes}\n{body}"
+        f"server: {{mode: {'wsgi' if modes else 'asgi'}}}\nswarm: {{users: 4, requests_per_user: 4}}\n"
+        + (f"matrix:\n  server.mode: {modes}\n" if modes else "")
+        + body
     )
     return file
 
 
-def _watched(tmp_path: Path, scenario: Path, secrets: list[str]) -> tuple[int, str]:
+def _watched(tmp_path: Path, scenario: Path, secrets: list[str], *options: str) -> tuple[int, str]:
     """Run djload, reading every process's command line and the locust input file's mode while it runs."""
-    run = Run(scenario, "--out", tmp_path / "out", cwd=tmp_path)
+    run = Run(scenario, "--out", tmp_path / "out", *options, cwd=tmp_path)
     modes: set[int] = set()
     polls = 0
     lines: set[str] = set()  # every command line seen (a zombie's reads as empty: kept from before)
@@ -61,7 +67,8 @@ def _watched(tmp_path: Path, scenario: Path, secrets: list[str]) -> tuple[int, s
         time.sleep(0.002)
     stdout, stderr = run.process.communicate()
     assert any(" -m locust " in line for line in lines), (stdout, stderr, lines)
-    for line in lines:
+    typed = " ".join(run.process.args)  # type: ignore[arg-type]
+    for line in lines - {typed}:  # a child just forked shows djload's own command line, the user's to type
         assert not [secret for secret in secrets if secret in line], line
     assert modes == {0o600}  # the input file was there, readable by the user alone
     assert not list(tmp_path.rglob(".locust-input.json"))  # and removed at the end
@@ -198,3 +205,33 @@ def test_bad_login_form_and_contains_are_exit_2_with_file_line_before_anything_b
     assert done.returncode == 2
     assert done.stderr.strip() == f"{scenario}:{line}: {problem}"
     assert not (tmp_path / "out").exists() and not (tmp_path / "shop.sqlite3").exists()
+
+
+def test_a_target_urls_password_reaches_no_command_line_and_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--target: the shop served by a gunicorn of the test's own, its URL with a user and password."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    env = {**os.environ, "SHOP_DB": str(tmp_path / "shop.sqlite3")}
+    for setup in (["migrate", "--noinput"], ["shop_user", "alice"]):
+        subprocess.run([sys.executable, "manage.py", *setup], cwd=SHOP, env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "shop.asgi:application", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1"],
+        cwd=SHOP, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    secret = "TARGETSECRET7"
+    try:
+        deadline = time.monotonic() + 60
+        while look(f"http://127.0.0.1:{port}/") is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        target = f"asgi=http://u:{secret}@127.0.0.1:{port}"
+        code, output = _watched(tmp_path, _scenario(tmp_path, LOGIN + MIX, modes=None), [secret], "--target", target)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    assert code == 0, output
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert row["target"] == f"http://u:***@127.0.0.1:{port}" and row["completed_requests"] == 16
+    assert row["login"]["users"] == 4 and row["total_errors"] == 0
