@@ -57,8 +57,13 @@ def save(folder: Path) -> None:
 def cookie(user: Any, name: str) -> str | None:
     """The value of the user's cookie of this name (HttpUser's requests jar and FastHttpUser's are both
     http.cookiejar jars)."""
-    jar = getattr(user.client, "cookiejar", None) or user.client.cookies
-    return next((c.value for c in jar if c.name == name and c.value), None)
+    return next((c.value for c in _jar(user) if c.name == name and c.value), None)
+
+
+def _jar(user: Any) -> Any:
+    """FastHttpUser's cookiejar or HttpUser's cookies (an empty jar is falsy: no `or` between them)."""
+    jar = getattr(user.client, "cookiejar", None)
+    return user.client.cookies if jar is None else jar
 
 
 def csrf_token(user: Any, cookie_name: str) -> str:
@@ -72,8 +77,7 @@ def csrf_token(user: Any, cookie_name: str) -> str:
     from requests.cookies import create_cookie  # locust's own dependency, for both clients' jars
 
     token = "".join(secrets.choice(CSRF_CHARS) for _ in range(32))
-    jar = getattr(user.client, "cookiejar", None) or user.client.cookies
-    jar.set_cookie(create_cookie(cookie_name, token, domain=urllib.parse.urlsplit(user.host).hostname or ""))
+    _jar(user).set_cookie(create_cookie(cookie_name, token, domain=urllib.parse.urlsplit(user.host).hostname or ""))
     return token
 
 

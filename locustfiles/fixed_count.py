@@ -18,6 +18,7 @@ a redirect.
 
 import itertools
 import json
+import logging
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -121,13 +122,18 @@ def make_requests(user: HttpUser | FastHttpUser) -> None:
         else:
             get(url, name=url, allow_redirects=False, **kwargs)
 
-    if options.duration:
-        deadline = time.monotonic() + options.duration
-        while time.monotonic() < deadline:
-            send()
-    else:
-        for _ in range(options.requests_per_user):
-            send()
+    try:
+        if options.duration:
+            deadline = time.monotonic() + options.duration
+            while time.monotonic() < deadline:
+                send()
+        else:
+            for _ in range(options.requests_per_user):
+                send()
+    except Exception:
+        # Locust would log it and run the task again, from its first request: the user's count would be
+        # sent over and over. The user stops instead; the run is short of records and says so.
+        logging.exception("a user stopped on an error of its own")
     raise StopUser()
 
 
