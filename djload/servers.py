@@ -216,7 +216,14 @@ def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
 
 
 # An http_proxy in the environment must not carry a probe of our own processes off this machine.
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer of its own (an HTTPError with its 3xx): djload never follows one unseen."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
 
 def local_url(host: str, port: int) -> str:
@@ -393,6 +400,11 @@ def serve(
 def warm_up(base_url: str, path: str, count: int, timeout_s: float) -> int:
     """Send count requests one after another before the measured run (imports, caches, first connections)."""
     for _ in range(count):
-        with NO_PROXY.open(request(base_url + path), timeout=timeout_s) as response:
-            response.read()
+        try:
+            with NO_PROXY.open(request(base_url + path), timeout=timeout_s) as response:
+                response.read()
+        except urllib.error.HTTPError as answer:
+            answer.close()
+            if not 300 <= answer.code < 400:  # a redirect, not followed, is an answer; an error page is not
+                raise
     return count

@@ -240,3 +240,17 @@ def test_a_target_urls_password_reaches_no_command_line_and_no_file(
     (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert row["target"] == f"http://u:***@127.0.0.1:{port}" and row["completed_requests"] == 16
     assert row["login"]["users"] == 4 and row["total_errors"] == 0
+
+
+def test_a_warm_up_of_a_login_required_page_follows_no_redirect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its GETs get the 302 to the login page and go no further: the access log holds no login-page GET of them."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    done = djload("run", _scenario(tmp_path, LOGIN + MIX, modes="[asgi]"), "--out", tmp_path / "out", "--warmup", "3")
+    assert done.returncode == 0, done.stderr + done.stdout
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert row["warmup_requests"] == 3 and row["completed_requests"] == 16
+    seen = _access(tmp_path / "out" / "shop-asgi")
+    assert seen.count("GET /account/orders/") == 8 + 3 and seen.count("GET /accounts/login/") == 4
+    assert not [line for line in seen if "?next=" in line]  # a followed redirect would GET the login page's URL
