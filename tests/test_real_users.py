@@ -254,3 +254,21 @@ def test_a_warm_up_of_a_login_required_page_follows_no_redirect(
     seen = _access(tmp_path / "out" / "shop-asgi")
     assert seen.count("GET /account/orders/") == 8 + 3 and seen.count("GET /accounts/login/") == 4
     assert not [line for line in seen if "?next=" in line]  # a followed redirect would GET the login page's URL
+
+
+def test_a_database_urls_passwords_are_masked_in_its_error_and_in_every_file(tmp_path: Path) -> None:
+    secrets = ["DBSECRET1", "DBSECRET2"]
+    url = f"postgresql://django:{secrets[0]}@127.0.0.1:{free_port()}/shop?password={secrets[1]}"  # nothing listens
+    scenario = tmp_path / "db.yaml"
+    scenario.write_text(
+        "server: {mode: wsgi}\nendpoint: {path: /db/sync/}\nswarm: {users: 1}\n"
+        f"database: {{engine: postgres, url: '{url}'}}\n"
+    )
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 3, done.stderr + done.stdout
+    assert "postgresql://django:***@127.0.0.1:" in done.stderr and "password=***" in done.stderr
+    for secret in secrets:
+        assert secret not in done.stdout + done.stderr
+    assert (tmp_path / "out" / "summary.json").is_file()  # the boot failure's row, its problem masked too
+    for file in (tmp_path / "out").rglob("*"):
+        assert not file.is_file() or not [s for s in secrets if s in file.read_text(errors="replace")], file
