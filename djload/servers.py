@@ -279,7 +279,8 @@ def poll_ready(server: RunningServer) -> bool:
         return False
     status, headers = answer
     if status < 400:  # 200 from one of this server's own workers (not a stale server on a reused port)
-        if status != 200 or not (server.any_answer or _ours(server.process, headers.get("X-Worker-Pid", ""))):
+        # A project's ready path may redirect (to its app, to a login page): not followed, the 3xx is its answer.
+        if not server.any_answer and (status != 200 or not _ours(server.process, headers.get("X-Worker-Pid", ""))):
             return False
     elif not (server.any_answer and status < 500):  # a user's 404 or login redirect's 403: Django answers
         # The site is up but broken (an import error in its URLs or views, a refused host): no

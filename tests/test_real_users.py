@@ -272,3 +272,20 @@ def test_a_database_urls_passwords_are_masked_in_its_error_and_in_every_file(tmp
     assert (tmp_path / "out" / "summary.json").is_file()  # the boot failure's row, its problem masked too
     for file in (tmp_path / "out").rglob("*"):
         assert not file.is_file() or not [s for s in secrets if s in file.read_text(errors="replace")], file
+
+
+def test_a_project_whose_ready_path_redirects_is_up_on_that_redirect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No redirect is followed by the readiness poll either: the 302 to the login page is the project's answer."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    scenario = _scenario(tmp_path, LOGIN + MIX, modes="[wsgi]")
+    scenario.write_text(
+        scenario.read_text().replace(
+            "settings: shop.settings\n", "settings: shop.settings\n  ready: /account/orders/\n"
+        )
+    )
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr + done.stdout
+    seen = (tmp_path / "out" / "shop-wsgi" / "access.log").read_text()
+    assert '"GET /account/orders/ HTTP/1.1" 302' in seen and "?next=" not in seen
