@@ -232,7 +232,10 @@ def test_a_target_urls_password_reaches_no_command_line_and_no_file(
         while look(f"http://127.0.0.1:{port}/") is None and time.monotonic() < deadline:
             time.sleep(0.1)
         target = f"asgi=http://u:{secret}@127.0.0.1:{port}"
-        code, output = _watched(tmp_path, _scenario(tmp_path, LOGIN + MIX, modes=None), [secret], "--target", target)
+        # The password written in the scenario itself this time, not read from the environment.
+        login = LOGIN.replace("password_env: DJANGO_SUPERUSER_PASSWORD", f"password: {PASSWORD}")
+        scenario = _scenario(tmp_path, login + MIX, modes=None)
+        code, output = _watched(tmp_path, scenario, [secret, PASSWORD], "--target", target)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
