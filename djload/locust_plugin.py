@@ -202,9 +202,8 @@ def _own_report() -> dict[str, float]:
 @events.test_stop.add_listener
 def save(environment: Environment, **_: Any) -> None:
     records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
-    if records_dir and not isinstance(environment.runner, WorkerRunner):
-        records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
     if records_dir and not isinstance(environment.runner, WorkerRunner):  # a worker sends its master its own
+        records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
         locust_login.save(Path(records_dir))
     if records_dir and generator_reports:
         (Path(records_dir) / records.GENERATOR_REPORTS).write_text(json.dumps(generator_reports))

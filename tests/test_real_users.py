@@ -292,3 +292,17 @@ def test_a_project_whose_ready_path_redirects_is_up_on_that_redirect(
     assert done.returncode == 0, done.stderr + done.stdout
     seen = (tmp_path / "out" / "shop-wsgi" / "access.log").read_text()
     assert '"GET /account/orders/ HTTP/1.1" 302' in seen and "?next=" not in seen
+
+
+def test_signed_in_users_over_two_locust_processes_each_count_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers read the input file themselves; the master gathers their sign-ins with their records."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    scenario = _scenario(tmp_path, LOGIN + MIX, modes="[asgi]")
+    scenario.write_text(scenario.read_text().replace("requests_per_user: 4}", "requests_per_user: 4, processes: 2}"))
+    done = djload("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr + done.stdout
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert row["login"]["users"] == 4 and [e["completed_requests"] for e in row["by_request"]] == [8, 4, 4]
+    assert _access(tmp_path / "out" / "shop-asgi").count("POST /accounts/login/") == 4
