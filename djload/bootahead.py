@@ -119,5 +119,5 @@ class BootAhead:
         if waiting and ours:
             return waiting
         if waiting:
-            processes.stop(waiting.process)
+            waiting.discard()
         return None

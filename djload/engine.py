@@ -8,6 +8,7 @@ a whole summary of what it did. The results folder is finished (renamed) whateve
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from djload import (
     headroom,
     ideal,
     layout,
+    masking,
     metrics,
     modelkeys,
     processes,
@@ -147,10 +149,12 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
             counts.poll()
 
     try:
-        return swarm.run(
+        recorded = swarm.run(
             spec, server=server.process if server else None, monitor=monitor, while_running=while_running,
             started=waiting,
         )  # fmt: skip
+        row.measured.login = swarm.logins(out_dir)
+        return recorded
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
         row.measured.update(metrics.summarize(swarm.collect(out_dir)))
@@ -170,13 +174,25 @@ def run_scenario(
     """Boot, warm up, swarm, measure, stop; fills row in place so that an interruption keeps what is known.
 
     stack: the database and upstream the plan booted, which the server is pointed at."""
+    try:
+        _run_scenario(scenario, out_dir, row, sites, warmup, ahead, stack, tracker)
+    finally:
+        for log in LOGS_TO_MASK:  # written by the server and locust: a secret they logged is masked
+            masking.mask_file(out_dir / log)
+
+
+LOGS_TO_MASK = ("access.log", "server.log", "locust.log")
+
+
+def _run_scenario(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, warmup: int, ahead: BootAhead | None,
+                  stack: Stack | None, tracker: progress.Tracker | None) -> None:  # fmt: skip
     target = sites.targets.get(scenario.server.mode)
     control = sites.controls.get(scenario.server.mode)
     timeout_s = scenario.swarm.timeout_s
     with headroom.Monitor() as monitor:
         if target:
             row.facts.target = servers.masked(target)
-            row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
+            row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote, site=scenario.site)
             scenario = modelkeys.filled(scenario)  # the site's own database: its keys are the run's
             path = scenario.warmup_path
             warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
@@ -235,7 +251,8 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
         numbered, names = userlocust.by_name(records)  # its entries are the Locust names it sent
         row.measured.by_request = metrics.by_request(numbered, names)
     elif scenario.requests:
-        entries = [(r.method, r.path, _is_async(scenario, r.path)) for r in scenario.requests]
+        # Named as written, a secret of the query masked: by_request goes to summary.json and the report.
+        entries = [(r.method, servers.masked(r.path), _is_async(scenario, r.path)) for r in scenario.requests]
         row.measured.by_request = metrics.by_request(records, entries)
     row.ideal.update(ideal.compare(row.to_json()))
     if records and monitor:
@@ -249,6 +266,15 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
     if server and death:
         row.status.problem += f"\n{processes.tail(server.log)}"
+    commonest = Counter(r.error for r in records if r.error).most_common(1)
+    if commonest and scenario.site.project and not death:  # a project's errors are its own: say the commonest
+        error, count = commonest[0]
+        row.status.problem += f"; {count} of them: {servers.masked(error.removeprefix('CatchResponseError: '))}"
+    failed_logins = (row.measured.login or {}).get("failures") or []
+    if failed_logins:  # the users that could not sign in sent nothing: the sign-in is why
+        more = f" (and {len(failed_logins) - 1} more)" if len(failed_logins) > 1 else ""
+        problem = f"{failed_logins[0]}{more}" + (f"; {row.status.problem}" if row.status.problem else "")
+        row.status = summary.Status("failed", problem)
 
 
 def _is_async(scenario: Scenario, path: str) -> bool | None:

@@ -15,9 +15,9 @@ adds its own options and says how its users send; the plugin gives it:
   time it waited before being sent counts. While the run lasts a record is a plain tuple; Record
   objects are made at the end, so that the generator spends its time on requests, not bookkeeping;
 - the start barrier `all_spawned` (set when every user is spawned; users wait at it with
-  `wait_for_start`), then the per-user hook point `user_starts` (functions of `before_first_task`, e.g.
-  a login, called once per user before its first task), and the run's end when every user has
-  stopped: headless, locust quits; in the web UI the run stops and the UI stays;
+  `wait_for_start`; with a scenario's `login:`, also until every user of the process has signed in), and
+  the run's end when every user has stopped: headless, locust quits; in the web UI the run stops and the
+  UI stays;
 - distributed runs (a master and workers, local or in other containers): the master releases the
   barrier on every worker at once (Locust forwards spawning_complete to the workers); each worker
   sends its records to the master when its own users are done, and the master ends the run when
@@ -45,7 +45,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
-from djload import records
+from djload import locust_login, records
 from djload.sites import BUNDLED
 
 all_spawned = Event()
@@ -81,22 +81,14 @@ def add_arguments(parser: Any) -> None:
                         help="A weighted mix of requests as JSON (instead of --endpoint): "
                              '{"processes": N, "entries": [{"method", "path", "json", "body", "headers", '
                              '"status", "weight"}, ...]}')  # fmt: skip
+    parser.add_argument("--input-file", default="", include_in_web_ui=False,
+                        help="A file of what no command line may show (any user sees it with ps): the mix with "
+                             "its login, and the host with its password. djload writes it, readable by the user "
+                             "alone; read at start into --mix and the host")  # fmt: skip
 
 
 def url_path(options: Any) -> str:
     return str(options.endpoint) + ("?" + options.query if options.query else "")
-
-
-# Called once per user, after the start barrier and before its first task (and before a user class's own
-# on_start): (user) -> None. Where a scenario's `login:` logs each user in. your_locustfile.py calls it for a
-# user's own locustfile; none by default.
-before_first_task: list[Callable[[Any], None]] = []
-
-
-def user_starts(user: Any) -> None:
-    """The per-user hook point: every function of before_first_task, in order, for this user."""
-    for hook in before_first_task:
-        hook(user)
 
 
 # Set by locustfiles/your_locustfile.py: a user's own locustfile has no mix, its requests are told apart by
@@ -108,6 +100,8 @@ record_names = False
 def record(start_time: float, response_time: float, response_length: int, response: Any,
            exception: BaseException | None, context: dict[str, Any] | None = None,
            request_type: str = "", name: str = "", **_: Any) -> None:  # fmt: skip
+    if context and context.get(locust_login.LOGIN):
+        return  # a user's sign-in, before its first counted request: djload.locust_login keeps its own count
     headers = getattr(response, "headers", None) or {}
     scheduled = context.get("scheduled") if context else None
     if scheduled is not None:
@@ -132,6 +126,13 @@ def on_init(environment: Environment, **_: Any) -> None:
         environment.runner.register_message(DONE_MESSAGE, _worker_done)
     options = environment.parsed_options
     exit_at_once = isinstance(environment.runner, LocalRunner) and bool(options and options.headless)
+    if options and options.input_file:
+        # A master forwards --mix and the host to its workers over Locust's own channel, never argv.
+        given = json.loads(Path(options.input_file).read_text(encoding="utf-8"))
+        if given.get("mix"):
+            options.mix = json.dumps(given["mix"])
+        if given.get("host"):
+            environment.host = given["host"]
     path = environment.parsed_options.start_file if environment.parsed_options else ""
     while path and not os.path.exists(path):
         time.sleep(0.005)
@@ -159,6 +160,7 @@ def start(environment: Environment, **_: Any) -> None:
     received.clear()
     workers_done.clear()
     generator_reports.clear()
+    locust_login.reset()
     if not isinstance(environment.runner, MasterRunner):  # the master has no users of its own
         gevent.spawn(_end_when_all_done, environment)
         options = environment.parsed_options
@@ -172,7 +174,7 @@ def release(user_count: int, **_: Any) -> None:
     all_spawned.set()
 
 
-def wait_for_start() -> None:
+def wait_for_start(also: Callable[[], bool] | None = None) -> None:
     """A user's wait at the start barrier, until every user is spawned.
 
     Setting the barrier switches into each waiting user in turn from one callback of gevent's hub, and
@@ -182,6 +184,8 @@ def wait_for_start() -> None:
     lets the hub resume the users in batches and poll its sockets between them (every few milliseconds).
     """
     all_spawned.wait()
+    while also is not None and not also():  # e.g. every user of this process has signed in
+        gevent.sleep(0.005)
     gevent.sleep(0)
 
 
@@ -206,8 +210,9 @@ def _own_report() -> dict[str, float]:
 @events.test_stop.add_listener
 def save(environment: Environment, **_: Any) -> None:
     records_dir = environment.parsed_options.records_dir if environment.parsed_options else ""
-    if records_dir and not isinstance(environment.runner, WorkerRunner):
+    if records_dir and not isinstance(environment.runner, WorkerRunner):  # a worker sends its master its own
         records.write(Path(records_dir) / f"requests-{os.getpid()}.csv", recorded())
+        locust_login.save(Path(records_dir))
     if records_dir and generator_reports:
         (Path(records_dir) / records.GENERATOR_REPORTS).write_text(json.dumps(generator_reports))
 
@@ -240,13 +245,17 @@ def _end_when_all_done(environment: Environment) -> None:
     if isinstance(runner, WorkerRunner):
         # A worker does not quit by itself: the master would hand its users to the other workers.
         report = _own_report() if at_release else None
-        runner.send_message(DONE_MESSAGE, {"records": [records.as_row(r) for r in recorded()], "generator": report})
+        runner.send_message(
+            DONE_MESSAGE,
+            {"records": [records.as_row(r) for r in recorded()], "generator": report, "logins": locust_login.own()},
+        )
     else:
         _end(environment)
 
 
 def _worker_done(environment: Environment, msg: Any, **_: Any) -> None:
     received.extend(records.Record(*row) for row in msg.data["records"])
+    locust_login.add(msg.data.get("logins"))
     if msg.data.get("generator"):
         generator_reports.append(msg.data["generator"])
     workers_done.add(msg.node_id)

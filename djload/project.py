@@ -66,6 +66,8 @@ class Project:
     # Asked (djload init): each parameter-free route's answer to one anonymous GET, and the project's LOGIN_URL.
     answers: dict[str, Answer] = field(default_factory=dict)
     login_url: str = ""
+    # LOGIN_URL as a path, SESSION_COOKIE_NAME and CSRF_COOKIE_NAME: what a signed-in client needs.
+    facts: dict[str, str] = field(default_factory=dict)
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -91,6 +93,10 @@ def environment(settings: str, extra: Mapping[str, str] = {}) -> dict[str, str]:
     return env
 
 
+def _bare(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
 def inspect(
     folder: Path,
     settings: str,
@@ -101,7 +107,10 @@ def inspect(
 ) -> Project:
     """Import the project in a subprocess, resolve each path, list its routes (ask: and GET each parameter-free
     one once, anonymously). ProjectError if it does not import."""
-    result = _probe("djload.urlprobe", ["--ask"] * ask + list(paths), folder, settings, env, timeout_s)
+    # Paths without their query strings: the resolver reads none, and a query's token is no command line's
+    # to show (`ps` shows every user the command lines).
+    bare = list(dict.fromkeys(_bare(path) for path in paths))
+    result = _probe("djload.urlprobe", ["--ask"] * ask + bare, folder, settings, env, timeout_s)
     return Project(
         routes=tuple(
             Route(
@@ -116,11 +125,13 @@ def inspect(
             for item in result["routes"]
         ),
         resolved={
-            path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
+            path: View(found["view"], found["async"]) if (found := result["resolved"].get(_bare(path))) else None
+            for path in paths
         },
         models=tuple(result.get("models", ())),
         answers={route: Answer(found["status"], found["login"]) for route, found in result.get("answers", {}).items()},
         login_url=result.get("login_url", ""),
+        facts=dict(result.get("facts") or {}),
     )
 
 

@@ -39,6 +39,7 @@ class Record:
 COLUMNS = [f.name for f in fields(Record)]
 # Beside the records of a distributed run: each locust worker's measure of its own process (djload.remote).
 GENERATOR_REPORTS = "generator.json"
+LOGINS = "logins-{pid}.json"  # each locust process's sign-ins (djload.locust_login), read by djload.swarm
 
 
 def from_event(

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from djload import cpus as cpu_lists
-from djload import layout, matrix, userlocust, usersite, values
+from djload import layout, masking, matrix, userlocust, usersite, values
+from djload import login as logins
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site, Work
 from djload.thresholds import Threshold
@@ -145,6 +146,7 @@ class Scenario:
     requests: tuple[Request, ...] = ()
     locustfile: UserLocustfile | None = None  # the user's own Locust file, instead of requests or the endpoint
     site_line: int = field(default=0, compare=False)  # where the file's `site:` is, for the project's check
+    login: logins.Login | None = None  # each user signs in through the project's login form first
 
     @property
     def warmup_path(self) -> str | None:
@@ -162,7 +164,7 @@ class Scenario:
         """What the requests go to, in one line: the endpoint, the mix, or the user's locustfile."""
         if self.locustfile:
             return f"locustfile {self.locustfile.path.name}"
-        return usersite.label(self.requests) if len(self.requests) > 1 else self.endpoint.url_path
+        return usersite.label(self.requests) if len(self.requests) > 1 else masking.masked(self.endpoint.url_path)
 
     database: Database = Database()
 
@@ -401,7 +403,7 @@ def _cpus(checker: Checker, section: Map, role: str) -> tuple[int, ...]:
 def _postgres_url(value: str) -> str | None:
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
-        return f"must be a postgresql://user@host:port/name URL, got {value!r}"
+        return f"must be a postgresql://user@host:port/name URL, got {masking.masked(value)!r}"
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:
@@ -429,7 +431,7 @@ def _database(checker: Checker, section: Map) -> Database:
 
 TOP_KEYS = (
     "name", "description", "site", "server", "endpoint", "requests", "sleep", "swarm", "cpus", "expected", "thresholds",
-    "database", "locustfile",
+    "database", "locustfile", "login",
 )  # fmt: skip
 
 
@@ -531,6 +533,11 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
                 if key in EXPECTED_KEYS:
                     expected[key] = checker.get(expected_map, key, float, "expected.", check=at_least(0))
 
+    login = None
+    if "login" in data:
+        login = logins.parse(checker, data, usersite.starts_with_slash)
+        if site and not site.project:
+            checker.problem(data.key_lines["login"], "login", "signs in to your own project: give a site: block")
     thresholds = _thresholds(checker, data, requests) if "thresholds" in data else ()
     if (requests or locustfile) and swarm and swarm.model == "open":
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
@@ -566,6 +573,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         locustfile=locustfile,
         site_line=data.key_lines.get("site", 0),
         database=database,
+        login=login,
     )
 
 
@@ -611,9 +619,12 @@ def checked_projects(scenarios: list[Scenario]) -> list[Scenario]:
         if not scenario.site.project:
             result.append(scenario)
             continue
-        key = (scenario.site, scenario.requests)
+        asked = scenario.requests
+        if scenario.login:  # the login form's path must resolve too
+            asked += (Request(scenario.login.path, line=scenario.login.line, where="login.path"),)
+        key = (scenario.site, asked)
         if key not in checked:
-            checked[key] = usersite.check_paths(scenario.site, scenario.requests, scenario.source, scenario.site_line)
+            checked[key] = usersite.check_paths(scenario.site, asked, scenario.source, scenario.site_line)
         site, found = checked[key]
         problems.extend(found)
         result.append(replace(scenario, site=site))

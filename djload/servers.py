@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 from djload import limits, processes
+from djload.masking import masked as masked  # the one masking, named here by its old callers
 from djload.modes import MODES, Launch
 from djload.scenario import Scenario
 from djload.sites import BUNDLED, Site
@@ -71,15 +72,6 @@ def _is_loopback(host: str) -> bool:
 # digits. Percent-encoding, IPv6 zones, non-ASCII (IDNA) names or text after the brackets are read
 # differently by urlsplit, urllib3 and geventhttpclient: such a URL is refused, not guessed at.
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*)(:[0-9]{1,5})?")
-
-
-# The userinfo's password in scheme://user:password@host/... (the last "@" before the path ends it).
-_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:\s]*):[^/?#\s]*@")
-
-
-def masked(text: str) -> str:
-    """text as djload may print or store it: the password of every URL in it (http://user:pass@host/) becomes ***."""
-    return _PASSWORD.sub(r"\1:***@", text)
 
 
 def request(url: str, method: str = "GET") -> urllib.request.Request:
@@ -224,7 +216,14 @@ def _ours(process: subprocess.Popen[bytes], pid: str) -> bool:
 
 
 # An http_proxy in the environment must not carry a probe of our own processes off this machine.
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer of its own (an HTTPError with its 3xx): djload never follows one unseen."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
 
 def local_url(host: str, port: int) -> str:
@@ -280,7 +279,8 @@ def poll_ready(server: RunningServer) -> bool:
         return False
     status, headers = answer
     if status < 400:  # 200 from one of this server's own workers (not a stale server on a reused port)
-        if status != 200 or not (server.any_answer or _ours(server.process, headers.get("X-Worker-Pid", ""))):
+        # A project's ready path may redirect (to its app, to a login page): not followed, the 3xx is its answer.
+        if not server.any_answer and (status != 200 or not _ours(server.process, headers.get("X-Worker-Pid", ""))):
             return False
     elif not (server.any_answer and status < 500):  # a user's 404 or login redirect's 403: Django answers
         # The site is up but broken (an import error in its URLs or views, a refused host): no
@@ -401,6 +401,11 @@ def serve(
 def warm_up(base_url: str, path: str, count: int, timeout_s: float) -> int:
     """Send count requests one after another before the measured run (imports, caches, first connections)."""
     for _ in range(count):
-        with NO_PROXY.open(request(base_url + path), timeout=timeout_s) as response:
-            response.read()
+        try:
+            with NO_PROXY.open(request(base_url + path), timeout=timeout_s) as response:
+                response.read()
+        except urllib.error.HTTPError as answer:
+            answer.close()
+            if not 300 <= answer.code < 400:  # a redirect, not followed, is an answer; an error page is not
+                raise
     return count

@@ -73,6 +73,11 @@ class Site:
     # path means it is up, as it sends none of the bundled site's X-Worker-Pid headers.
     project: bool = False
     setup: tuple[str, ...] = ()  # shell commands run in its folder before each boot
+    # A project's own settings, read by its probe: LOGIN_URL as a path ("" when none resolves), and the
+    # names of its session and CSRF cookies (Django's defaults until the probe says otherwise).
+    login_url: str = ""
+    session_cookie: str = "sessionid"
+    csrf_cookie: str = "csrftoken"
 
     def application(self, interface: str) -> str:
         """The application path a server of this interface ('wsgi' or 'asgi') loads."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from djload import metrics
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
+from djload.masking import masked
 from djload.sites import BUNDLED
 
 if TYPE_CHECKING:  # the scenario's checker reads the metric names from here: no import cycle at run time
@@ -233,10 +234,11 @@ class Asked(Part):
                 {
                     "server": scenario.server,
                     "endpoint": scenario.endpoint,
-                    "requests": scenario.requests,
+                    "requests": [request.shown for request in scenario.requests],  # no secret, even hashed
+                    "login": scenario.login,  # its accounts' names; a password is no compared field
                     "sleep": scenario.sleep,
                     "swarm": scenario.swarm,
-                    "database": scenario.database,
+                    "database": dataclasses.replace(scenario.database, url=masked(scenario.database.url or "")),
                     # A user's locustfile is part of what ran: its text (absent otherwise, as digests were).
                     **(
                         {"locustfile": hashlib.sha256(scenario.locustfile.path.read_bytes()).hexdigest()}
@@ -302,7 +304,7 @@ class Facts(Part):
 class Measurement(Part):
     """What the per-request records say (djload.metrics), and the server's log (djload.serverlog)."""
 
-    OMIT_WHEN_NONE = frozenset({"by_request"})
+    OMIT_WHEN_NONE = frozenset({"by_request", "login"})
 
     completed_requests: int | None = None
     total_errors: int | None = None
@@ -330,6 +332,9 @@ class Measurement(Part):
     latency_histogram: dict[str, Any] | None = None
     # A mix's metrics per entry of `requests:` (djload.metrics.by_request); absent for a single endpoint.
     by_request: list[dict[str, Any]] | None = None
+    # A scenario's `login:`: {"users": users signed in, "mean_ms": a sign-in's mean time (its GET and POST),
+    # "failures": each failed sign-in, which account and what the server answered}. Not in the metrics.
+    login: dict[str, Any] | None = None
 
 
 @dataclass

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from djload import ROOT, headroom, processes, records, summary
+from djload import ROOT, headroom, masking, processes, records, summary
 from djload.scenario import NORMAL, Scenario
 from djload.servers import HOST, check_bind, check_target, free_port, local_url, look, masked, poll
 
@@ -37,6 +38,9 @@ SERVER_GONE_GRACE_S = 2.0
 LOCUST_OVERDUE_S = 60.0
 POLL_S = 0.05
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+# What locust sends (the mix, the login's accounts and passwords) goes in this file of the scenario's folder,
+# readable by the user alone and removed when the swarm ends: a command line is shown to every user by `ps`.
+INPUT_FILE = ".locust-input.json"
 
 
 class SwarmError(Exception):
@@ -151,27 +155,65 @@ def _common(spec: SwarmSpec, users: int, spawn_rate: float) -> list[str]:
     scenario = spec.scenario
     return [
         sys.executable, "-m", "locust",
-        "--host", spec.host,
+        "--host", masking.without_userinfo(spec.host),  # its user and password go in the input file
         "--users", str(users),
         "--spawn-rate", f"{spawn_rate:g}",
         "--stop-timeout", "0",
         # Failed requests are counted from the records; a non-zero exit means locust itself failed.
         "--exit-code-on-error", "0",
         "--loglevel", "INFO",
-        *_target(scenario),
+        *_target(spec),
         "--request-timeout", f"{scenario.swarm.timeout_s:g}",
     ]  # fmt: skip
 
 
-def _target(scenario: Scenario) -> list[str]:
-    """One endpoint of the bundled site, or the scenario's mix, written out whole on the command line so
-    that the command line alone repeats the run."""
+def _target(spec: SwarmSpec) -> list[str]:
+    """One endpoint of the bundled site, a user's locustfile (its requests are its own), or the scenario's
+    mix, which locust reads from its input file."""
+    scenario = spec.scenario
+    given = ["--input-file", str(spec.out_dir / INPUT_FILE)] if locust_input(spec) else []
     if scenario.locustfile:
-        return []  # its requests are its own
+        return given
     if not scenario.requests:
-        return ["--endpoint", scenario.endpoint.path, "--query", scenario.endpoint.query_string]
-    entries = [request.as_json() for request in scenario.requests]
-    return ["--mix", json.dumps({"processes": scenario.swarm.processes, "entries": entries}, separators=(",", ":"))]
+        return ["--endpoint", scenario.endpoint.path, "--query", scenario.endpoint.query_string, *given]
+    return given
+
+
+def locust_input(spec: SwarmSpec) -> dict[str, Any] | None:
+    """What locust must not get on its command line: the mix (what its users send, how they sign in) and
+    the host with its user and password; None when there is neither."""
+    host = spec.host if masking.without_userinfo(spec.host) != spec.host else None
+    mix = _mix(spec.scenario)
+    return {"mix": mix, "host": host} if mix or host else None
+
+
+def _mix(scenario: Scenario) -> dict[str, Any] | None:
+    """The mix's entries and how its users sign in; a user's own locustfile has no entries, but may sign in."""
+    if not scenario.requests and not (scenario.locustfile and scenario.login):
+        return None
+    site = scenario.site
+    return {
+        "processes": scenario.swarm.processes,
+        "entries": [request.as_json() for request in scenario.requests],
+        "login": scenario.login.as_json() if scenario.login else None,
+        "site": {"login_url": site.login_url, "session_cookie": site.session_cookie, "csrf_cookie": site.csrf_cookie},
+    }
+
+
+def write_input(spec: SwarmSpec) -> None:
+    """The input file, made readable by the user alone before a byte of it is written."""
+    data = locust_input(spec)
+    if data is None:
+        return
+    path = spec.out_dir / INPUT_FILE
+    path.unlink(missing_ok=True)  # a file another left here is not written through
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(data, file, separators=(",", ":"))
+
+
+def remove_input(out_dir: Path) -> None:
+    (out_dir / INPUT_FILE).unlink(missing_ok=True)
 
 
 def _open_model(spec: SwarmSpec) -> list[str]:
@@ -257,10 +299,27 @@ def collect(records_dir: Path) -> list[records.Record]:
     return merged
 
 
-def _start(argv: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+def logins(folder: Path) -> dict[str, Any] | None:
+    """The run's sign-ins from the files its locust processes left (then removed): {"users": how many
+    signed in, "mean_ms": their mean time, "failures": [each failed one]}; None when no user signs in."""
+    times: list[float] = []
+    failures: list[str] = []
+    for part in sorted(folder.glob(records.LOGINS.format(pid="*"))):
+        data = json.loads(part.read_text())
+        times += data.get("times_ms", [])
+        failures += data.get("failures", [])
+        part.unlink()
+    if not times and not failures:
+        return None
+    return {"users": len(times), "mean_ms": round(sum(times) / len(times), 3) if times else None, "failures": failures}
+
+
+def _start(argv: list[str], log: Path, spec: SwarmSpec) -> subprocess.Popen[bytes]:
     try:
-        return processes.start(argv, log, cwd=cwd, env=environment())
+        write_input(spec)
+        return processes.start(argv, log, cwd=spec.out_dir, env=environment())
     except OSError as exc:  # e.g. a command line longer than the system takes
+        remove_input(spec.out_dir)
         raise SwarmError(f"locust cannot start: {exc.strerror}") from None
 
 
@@ -272,6 +331,11 @@ class Started:
     argv: list[str]
     start_file: Path
 
+    def discard(self) -> None:
+        """Stop it unused, and remove what it was to read."""
+        processes.stop(self.process)
+        remove_input(self.start_file.parent)
+
 
 def start_ahead(spec: SwarmSpec) -> Started:
     """Start a one-process swarm now and let it wait; run(started=...) lets it go.
@@ -282,7 +346,7 @@ def start_ahead(spec: SwarmSpec) -> Started:
     check_target(spec.host, spec.allow_remote)
     start_file = spec.out_dir / "locust.go"
     argv = command(spec, start_file)
-    process = _start(argv, spec.out_dir / "locust.log", spec.out_dir)
+    process = _start(argv, spec.out_dir / "locust.log", spec)
     return Started(process, argv, start_file)
 
 
@@ -310,7 +374,7 @@ def run(
         process = started.process
         started.start_file.touch()
     else:
-        process = _start(command(spec), log, out_dir)
+        process = _start(command(spec), log, spec)
     if monitor:
         monitor.watch("generator", process.pid)
     overdue = run_time_limit_s(spec.scenario) + LOCUST_OVERDUE_S + (WORKERS_CONNECT_WAIT_S if master else 0)
@@ -333,6 +397,7 @@ def run(
                 process.wait(POLL_S)
     finally:
         processes.stop(process)  # SIGINT: locust still writes the records it has
+        remove_input(out_dir)
         if started:
             started.start_file.unlink(missing_ok=True)
     returncode = process.returncode
@@ -357,7 +422,7 @@ def web_ui(spec: SwarmSpec, ui: WebUI) -> Iterator[RunningUI]:
         check_target(url, spec.allow_remote)
     check_bind(ui.host, ui.port, spec.allow_remote)
     log = spec.out_dir / "locust.log"
-    process = _start(ui_command(spec, ui), log, spec.out_dir)
+    process = _start(ui_command(spec, ui), log, spec)
     url = local_url(ui.host, ui.port) + "/"
 
     def answered() -> bool:
@@ -372,6 +437,7 @@ def web_ui(spec: SwarmSpec, ui: WebUI) -> Iterator[RunningUI]:
         yield RunningUI(process, url, log)
     finally:
         processes.stop(process)
+        remove_input(spec.out_dir)
 
 
 def serve_workers(master: Address, log: Path, allow_remote: bool = False) -> None:

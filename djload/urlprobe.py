@@ -139,13 +139,31 @@ def probe(paths: list[str], asking: bool = False) -> dict[str, Any]:
             return {"error": _last_line(exc)}
         else:
             resolved[path] = {"view": _view_name(match.func), "async": _is_async(match.func)}
-    result = {"routes": routes, "resolved": resolved, "models": models}
+    result = {"routes": routes, "resolved": resolved, "models": models, "facts": _facts()}
     if asking:
         try:
             result.update(ask(routes))
         except Exception as exc:
             return {"error": _last_line(exc)}
     return result
+
+
+def _facts() -> dict[str, str]:
+    """The settings a signed-in user's client needs: where login redirects, and the cookies' names."""
+    import urllib.parse
+
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+
+    try:
+        login_url = urllib.parse.urlsplit(str(resolve_url(settings.LOGIN_URL))).path
+    except Exception:  # a LOGIN_URL naming no route: nothing redirects there
+        login_url = ""
+    return {
+        "login_url": login_url,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -19,17 +19,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from djload import values
+from djload import masking, values
 from djload.sites import Site, View, Work
 from djload.values import Model, Placeholders
 from djload.yamlcheck import Check, Checker, Map, between, one_of, shown, shown_text
 
 SITE_KEYS = ("path", "settings", "wsgi", "asgi", "ready", "setup", "env")
-REQUEST_KEYS = ("method", "path", "json", "body", "headers", "status", "weight", "values")
+REQUEST_KEYS = ("method", "path", "json", "body", "form", "headers", "status", "weight", "contains", "values")
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # what Django's CsrfViewMiddleware checks
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MAX_WEIGHT = 1000
 MAX_ENTRIES = 100  # each user walks a cycle of sum(weights) picks, each over every entry
-# The mix reaches locust whole, as one argument of its command line: Linux takes at most 128 KiB per argument.
+# The mix reaches locust whole, in a file (never its command line, which `ps` shows to every user); the bound
+# keeps each user's copy small.
 MAX_MIX_BYTES = 100_000
 # What an HTTP client sends as it is: a header name is a token; a value and a path are visible ASCII (a
 # value may hold spaces). Anything else each client treats its own way, or fails on, request by request.
@@ -51,6 +53,8 @@ class Request:
     body: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     status: int | None = None  # the status that counts as success; None: any 2xx or 3xx
+    form: tuple[tuple[str, str], ...] | None = None  # an application/x-www-form-urlencoded body
+    contains: str | None = None  # text the response's body must hold, or the request is an error
     # The path's {placeholders} and their values (djload.values); a model's become its keys before the swarm.
     values: Placeholders = ()
     line: int = field(default=0, compare=False)  # where the scenario file says it
@@ -59,6 +63,18 @@ class Request:
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def shown(self) -> "Request":
+        """The entry as djload writes it anywhere (digest, summary, report): its secrets masked."""
+        return replace(
+            self,
+            path=masking.masked(self.path),
+            json=masking.masked_json_text(self.json),
+            body=masking.masked_json_text(self.body),
+            headers=tuple(masking.masked_fields(dict(self.headers)).items()),
+            form=tuple(masking.masked_fields(dict(self.form)).items()) if self.form is not None else None,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """What the locustfile sends for it (djload.swarm writes these for locust)."""
@@ -70,6 +86,9 @@ class Request:
             "headers": dict(self.headers),
             "status": self.status,
             "weight": self.weight,
+            "form": dict(self.form) if self.form is not None else None,
+            "contains": self.contains,
+            "name": masking.masked(self.label),  # how locust names it in its log: no secret of the path
             # Values as sent: a model's keys are read after the project's setup (djload.engine fills them).
             "values": {name: list(value) for name, value in self.values if not isinstance(value, Model)},
         }
@@ -111,7 +130,8 @@ def _strings(checker: Checker, mapping: Map, key: str, where: str, http: bool = 
         elif http and not (isinstance(name, str) and HEADER_NAME.fullmatch(name)):
             checker.problem(line, field_name, "a header name is letters, digits and !#$%&'*+-.^_`|~ only")
         elif http and not HEADER_VALUE.fullmatch(text):
-            checker.problem(line, field_name, f"a header value is visible ASCII and spaces only, got {shown(text)}")
+            value_shown = masking.MASK if masking.is_secret_name(str(name)) else shown(text)
+            checker.problem(line, field_name, f"a header value is visible ASCII and spaces only, got {value_shown}")
         elif not http and not (isinstance(name, str) and ENV_NAME.fullmatch(name)):
             checker.problem(line, field_name, "an environment variable's name is letters, digits and '_'")
         elif "\0" in text:
@@ -198,18 +218,41 @@ def _request(checker: Checker, entry: Map, where: str, site: Site) -> Request | 
     status = checker.get(entry, "status", int, where, default=None, check=between(100, 599))
     body = checker.get(entry, "body", str, where, default=None)
     json_text = None
+    bodies = [key for key in ("json", "body", "form") if key in entry]
+    if len(bodies) > 1:
+        checker.problem(entry.key_lines[bodies[0]], where + bodies[0],
+                        f"give either {bodies[0]} or {bodies[1]}, not both")  # fmt: skip
     if "json" in entry:
-        if "body" in entry:
-            checker.problem(entry.key_lines["json"], where + "json", "give either json or body, not both")
         json_text = json.dumps(entry["json"])
+    form = _form(checker, entry, where) if "form" in entry else None
+    contains = checker.get(entry, "contains", str, where, default=None, check=_non_empty)
     headers = _strings(checker, entry, "headers", where, http=True)
     placeholders = values.parse(checker, entry, where, path)
     if len(checker.problems) > problems:
         return None
     line = entry.key_lines["path"]
-    return Request(
-        path, method, weight, json_text, body, tuple(headers.items()), status, placeholders, line, where + "path"
-    )
+    return Request(path, method, weight, json_text, body, tuple(headers.items()), status,
+                   form, contains, placeholders, line, where + "path")  # fmt: skip
+
+
+def _non_empty(value: str) -> str | None:
+    return "must not be empty: every body holds the empty text" if not value else None
+
+
+def _form(checker: Checker, entry: Map, where: str) -> tuple[tuple[str, str], ...] | None:
+    """A form's fields: names to plain values, sent as application/x-www-form-urlencoded."""
+    value = checker.get(entry, "form", dict, where, default=None)
+    if value is None:
+        return None
+    found: list[tuple[str, str]] = []
+    for name, item in value.items():
+        text = _text(item)
+        if text is None or not isinstance(name, str) or not name:
+            checker.problem(value.key_lines[name], f"{where}form.{shown_text(str(name))}",
+                            f"a form field is a name and a string or a number, got {shown(item)}")  # fmt: skip
+        else:
+            found.append((name, text))
+    return tuple(found)
 
 
 def parse_requests(checker: Checker, data: Map, site: Site) -> tuple[Request, ...]:
@@ -271,4 +314,12 @@ def check_paths(site: Site, requests: tuple[Request, ...], source: str, site_lin
                 problems.append(
                     f"{source}:{model.line}: {model.where}: no model '{model.label}' in {site.settings}; {hint}"
                 )
-    return replace(site, views=tuple(views.values())), problems
+    facts = found.facts
+    checked = replace(
+        site,
+        views=tuple(views.values()),
+        login_url=facts.get("login_url", site.login_url),
+        session_cookie=facts.get("session_cookie", site.session_cookie),
+        csrf_cookie=facts.get("csrf_cookie", site.csrf_cookie),
+    )
+    return checked, problems

@@ -12,12 +12,16 @@ use when measuring throughput).
 
 With --mix each user sends the mix's entries in its own fixed weighted order (djload/mix.py), each
 request marked with its entry's number so that the records can be split per entry, and named by its
-templated path: a path's placeholders take their values in turn (djload/values.py).
+templated path: a path's placeholders take their values in turn (djload/values.py); with the mix's
+login, each user signs in first (djload/locust_login.py), before the start barrier. No request follows
+a redirect.
 """
 
 import itertools
 import json
+import logging
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +29,8 @@ from locust import FastHttpUser, HttpUser, events
 from locust.env import Environment
 from locust.exception import StopUser
 
-from djload import mix, values
-from djload.locust_plugin import url_path, user_starts, wait_for_start
+from djload import locust_login, mix, values
+from djload.locust_plugin import url_path, wait_for_start
 
 users_here = itertools.count()  # this process's users, in the order they start
 
@@ -39,15 +43,18 @@ def add_arguments(parser: Any) -> None:
                         help="Seconds each user keeps making requests (instead of a count); 0 means off")  # fmt: skip
 
 
-def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterator[None]:
-    """Sends the user's next request of the mix at each step, in the user's own weighted order."""
-    options = user.environment.parsed_options
-    spec = json.loads(options.mix)
+def _mix_sender(user: HttpUser | FastHttpUser, spec: dict[str, Any], number: int,
+               kwargs: dict[str, Any]) -> Iterator[None]:  # fmt: skip
+    """Sends the user's next request of the mix at each step, in the user's own weighted order.
+
+    No redirect is followed: a record is the answer to the request it names. A redirect to the project's
+    LOGIN_URL is an error unless the entry's status asks for exactly it; an unsafe request carries the
+    CSRF token (djload.locust_login); `contains` is text the answer must hold."""
     entries = spec["entries"]
-    # A number for this user over every locust process: the master hands users out in turn.
-    number = next(users_here) * spec["processes"] + getattr(user.environment.runner, "worker_index", 0)
+    site = spec.get("site") or {}
+    login_url = site.get("login_url") or ""
     cycle = mix.order([entry["weight"] for entry in entries], sum(entry["weight"] for entry in entries), number)
-    users = int(options.num_users or 1)
+    users = int(user.environment.parsed_options.num_users or 1)
     sent = [0] * len(entries)  # this user's requests of each entry so far: which of its values comes next
     for index in itertools.cycle(cycle):
         entry = entries[index]
@@ -55,22 +62,44 @@ def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterat
         path = values.fill(entry["path"], given, values.index(number, users, sent[index])) if given else entry["path"]
         sent[index] += 1
         headers = dict(entry["headers"])
-        data = entry["json"] if entry["json"] is not None else entry["body"]
+        form = entry.get("form")
+        if entry["method"] in locust_login.UNSAFE:
+            csrf = locust_login.csrf_headers(user, entry["path"].split("?")[0], site.get("csrf_cookie", "csrftoken"))
+            for key, value in csrf.items():
+                headers.setdefault(key, value)
+            if form is not None:
+                form = {**form, "csrfmiddlewaretoken": csrf["X-CSRFToken"]}
+        if form is not None:
+            data = urllib.parse.urlencode(form)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        else:
+            data = entry["json"] if entry["json"] is not None else entry["body"]
         # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
-        data = data.encode() if data is not None else None
+        body: Any = data.encode() if data is not None else None
         if entry["json"] is not None:
             headers.setdefault("Content-Type", "application/json")
-        name = f"{entry['method']} {entry['path']}"
-        with user.client.request(entry["method"], path, name=name, data=data, headers=headers,
-                                 catch_response=True, context={"entry": index}, **kwargs) as response:  # fmt: skip
+        name = entry.get("name") or f"{entry['method']} {entry['path']}"
+        with user.client.request(entry["method"], path, name=name, data=body, headers=headers,
+                                 catch_response=True, allow_redirects=False, context={"entry": index},
+                                 **kwargs) as response:  # fmt: skip
             status = response.status_code
             if status:  # 0: no answer at all; locust reports the connection's error itself
                 wanted = entry["status"]
-                if status == wanted or wanted is None and 200 <= status < 400:
-                    response.success()
-                else:
+                if 300 <= status < 400 and status != wanted and _to_login(response, login_url):
+                    response.failure("redirected to the login page: add a `login:` block")
+                elif not (status == wanted or wanted is None and 200 <= status < 400):
                     response.failure(f"HTTP {status}, expected {wanted or '2xx or 3xx'}")
+                elif entry.get("contains") is not None and entry["contains"] not in (response.text or ""):
+                    response.failure("missing text")
+                else:
+                    response.success()
         yield
+
+
+def _to_login(response: Any, login_url: str) -> bool:
+    """Whether a redirect goes to the project's LOGIN_URL (with or without its ?next=)."""
+    location = (response.headers or {}).get("Location") or ""
+    return bool(login_url) and urllib.parse.urlsplit(location).path == login_url
 
 
 def make_requests(user: HttpUser | FastHttpUser) -> None:
@@ -79,23 +108,38 @@ def make_requests(user: HttpUser | FastHttpUser) -> None:
     get = user.client.get
     # HttpUser takes the timeout per request, FastHttpUser when its client is made (see below).
     kwargs = {"timeout": options.request_timeout} if isinstance(user, HttpUser) else {}
-    sender = _mix_sender(user, kwargs) if options.mix else None
-    wait_for_start()
-    user_starts(user)  # the per-user hook (a scenario's login:), before the first counted request
+    spec = json.loads(options.mix) if options.mix else None
+    # A number for this user over every locust process: the master hands users out in turn.
+    processes = spec["processes"] if spec else 1
+    number = next(users_here) * processes + getattr(user.environment.runner, "worker_index", 0)
+    sender = _mix_sender(user, spec, number, kwargs) if spec else None
+    if spec and spec.get("login"):
+        try:  # before the start barrier: the sign-in is no part of the measured run
+            locust_login.log_in(user, spec["login"], spec["site"], number, **kwargs)
+        except locust_login.LoginFailed:
+            raise StopUser() from None
+        wait_for_start(lambda: locust_login.all_signed_in(user))
+    else:
+        wait_for_start()
 
     def send() -> None:
         if sender:
             next(sender)
         else:
-            get(url, name=url, **kwargs)
+            get(url, name=url, allow_redirects=False, **kwargs)
 
-    if options.duration:
-        deadline = time.monotonic() + options.duration
-        while time.monotonic() < deadline:
-            send()
-    else:
-        for _ in range(options.requests_per_user):
-            send()
+    try:
+        if options.duration:
+            deadline = time.monotonic() + options.duration
+            while time.monotonic() < deadline:
+                send()
+        else:
+            for _ in range(options.requests_per_user):
+                send()
+    except Exception:
+        # Locust would log it and run the task again, from its first request: the user's count would be
+        # sent over and over. The user stops instead; the run is short of records and says so.
+        logging.exception("a user stopped on an error of its own")
     raise StopUser()
 
 

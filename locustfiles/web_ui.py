@@ -152,7 +152,7 @@ def facts(options: Any, host: str | None) -> summary.Facts:
         machine=_machine(),
         server_command=server.split() if server else None,
         locust_command=[sys.executable, "-m", "locust", *sys.argv[1:]],
-        target=host,
+        target=masked(host) if host else None,  # a --target's password is not for the record
     )
 
 

@@ -2,9 +2,9 @@
 
 Their file stays as it is; its user classes are the run's. At init each class's on_start is wrapped, once:
 
-- every user waits at djload's start barrier (all users spawned) before anything else;
-- then the plugin's `user_starts(user)`, the one hook point called once per user before its first task
-  and before the class's own on_start: where a scenario's `login:` logs the user in;
+- with the scenario's `login:`, every user first signs in through the project's form
+  (djload/locust_login.py), then waits at djload's start barrier (all users spawned and signed in) before
+  anything else, so that the sign-in is no part of the measured run and no request it counts;
 - each user's client counts its requests: the next one after --requests-per-user, or after --duration
   seconds, stops the user instead of being sent (StopUser), so every user sends exactly its count.
 
@@ -12,17 +12,20 @@ djload's plugin records every request under its Locust name (record_names), and 
 the last user has stopped, as for djload's own swarm.
 """
 
+import itertools
+import json
 import time
 from typing import Any
 
-from locust import User, events
+from locust import HttpUser, User, events
 from locust.env import Environment
 from locust.exception import StopUser
 
-from djload import locust_plugin
+from djload import locust_login, locust_plugin
 from djload.locust_plugin import wait_for_start
 
 locust_plugin.record_names = True
+users_here = itertools.count()  # this process's users, in the order they start
 
 
 @events.init_command_line_parser.add_listener
@@ -60,10 +63,22 @@ def _wrap(user_class: type[User]) -> None:
         return  # inherited from a class wrapped already
 
     def on_start(self: User) -> None:
-        wait_for_start()
         options = self.environment.parsed_options
+        spec = json.loads(options.mix) if options and options.mix else None
+        if spec and spec.get("login"):
+            # A number for this user over every locust process (the master hands users out in turn): which
+            # account it signs in with.
+            number = next(users_here) * spec["processes"] + getattr(self.environment.runner, "worker_index", 0)
+            # HttpUser takes the timeout per request, FastHttpUser when its client is made.
+            timeout = {"timeout": options.request_timeout} if isinstance(self, HttpUser) else {}
+            try:
+                locust_login.log_in(self, spec["login"], spec["site"], number, **timeout)
+            except locust_login.LoginFailed:
+                raise StopUser() from None
+            wait_for_start(lambda: locust_login.all_signed_in(self))
+        else:
+            wait_for_start()
         _limit(self, options.requests_per_user if options else 0, options.duration if options else 0.0)
-        locust_plugin.user_starts(self)
         own(self)
 
     on_start.djload_wrapped = True  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from djload import matrix, scenario, usersite
+from djload import login, matrix, scenario, usersite
 from djload.metrics import BY_REQUEST_METRICS
 from djload.summary import METRIC_KEYS
 
@@ -25,6 +25,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "`swarm`": scenario.SWARM_KEYS,
     "`site`": usersite.SITE_KEYS,
     "`requests` entries": usersite.REQUEST_KEYS,
+    "`login`": login.LOGIN_KEYS,
     "`database`": scenario.DATABASE_KEYS,
     "`cpus`": scenario.CPUS_KEYS,
     "`expected`": scenario.EXPECTED_KEYS,

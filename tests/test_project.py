@@ -33,10 +33,22 @@ def test_routes_list_every_pattern_and_which_take_parameters() -> None:
         ("/items/<int:pk>/", True),
         ("/orders/", False),
         ("/items/<int:pk>/page/", True),
+        ("/accounts/login/", False),
+        ("/accounts/logout/", False),
+        ("/account/orders/", False),
+        ("/items/new/", False),
     ]
     # The models a `values: {model: ...}` may name, as app_label.Model.
-    assert found.models == ("store.Item", "store.Order")
-    assert found.plain_routes() == ["/", "/items/", "/items/async/", "/orders/"]
+    assert found.models == (
+        "auth.Group", "auth.Permission", "auth.User", "contenttypes.ContentType", "sessions.Session", "store.Item",
+        "store.Order",
+    )  # fmt: skip
+    assert found.plain_routes() == [
+        "/", "/items/", "/items/async/", "/orders/", "/accounts/login/", "/accounts/logout/", "/account/orders/",
+        "/items/new/",
+    ]  # fmt: skip
+    # What a signed-in client needs of the project's settings.
+    assert found.facts == {"login_url": "/accounts/login/", "session_cookie": "sessionid", "csrf_cookie": "csrftoken"}
     assert found.did_you_mean("/item/") == "/items/"
     assert found.did_you_mean("/completely/elsewhere/") is None
 

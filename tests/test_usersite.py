@@ -67,7 +67,10 @@ def test_a_path_the_project_does_not_resolve_names_file_line_and_a_route(tmp_pat
         f"{file}:10: requests[1].path: '/itemz/async/' does not resolve in shop.settings; did you mean '/items/async/'?"
     ]
     file = _write(tmp_path, "endpoint: {path: /nowhere/at/all/}\n")
-    routes = "/, /items/, /items/async/, /items/<int:pk>/, /orders/, /items/<int:pk>/page/"
+    routes = (
+        "/, /items/, /items/async/, /items/<int:pk>/, /orders/, /items/<int:pk>/page/, /accounts/login/, "
+        "/accounts/logout/, /account/orders/, /items/new/"
+    )
     with pytest.raises(ScenarioError, match=f":7: endpoint.path: '/nowhere/at/all/' does not resolve in shop.settings; "
                        f"its routes: {routes}$"):  # fmt: skip
         load([file])

@@ -1,5 +1,5 @@
 from django.urls import path
-from store import pages, views
+from store import accounts, pages, views
 
 urlpatterns = [
     path("", views.index),
@@ -8,4 +8,8 @@ urlpatterns = [
     path("items/<int:pk>/", views.item),
     path("orders/", views.orders),
     path("items/<int:pk>/page/", pages.ItemPage.as_view()),
+    path("accounts/login/", accounts.Login.as_view()),
+    path("accounts/logout/", accounts.Logout.as_view()),
+    path("account/orders/", accounts.MyOrders.as_view()),
+    path("items/new/", accounts.NewItem.as_view()),
 ]
