@@ -91,7 +91,8 @@ class BootAhead:
             self.preloading.start()
 
     def _swarm_ahead(self, scenario: Scenario) -> bool:
-        return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None
+        # A capacity search starts one locust per step, with the rate of the steps before: none can wait ahead.
+        return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None and not scenario.capacity
 
     @staticmethod
     def _ready(server: RunningServer) -> bool:

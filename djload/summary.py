@@ -353,6 +353,22 @@ class Headroom(Part):
     reference_tool: str | None = None
     reference_rps: float | None = None
     reference_command: list[str] | None = None
+    # The peak resident memory of the server's processes over the run (MiB); None where it was not read.
+    server_memory_mib: float | None = None
+
+
+@dataclass
+class Search(Part):
+    """A `capacity:` scenario's search (djload.capacity): the highest rate that met the SLO, what stopped the
+    search there (slo, max_rate or generator), and every step offered; absent from other rows."""
+
+    OMIT_WHEN_NONE = frozenset({"capacity_rps", "capacity_limited_by", "capacity_steps", "capacity_slo"})
+
+    capacity_rps: float | None = None
+    capacity_limited_by: str | None = None
+    # [{offered_rps, achieved_rps, p50_ms, p99_ms, errors, generator_late_ms, server_cpu_ms_per_request, passed}]
+    capacity_steps: list[dict[str, Any]] | None = None
+    capacity_slo: dict[str, str] | None = None  # the SLO each step was judged on, as written
 
 
 @dataclass
@@ -426,6 +442,7 @@ class Row:
     measured: Measurement = field(default_factory=Measurement)
     ideal: Ideal = field(default_factory=Ideal)
     headroom: Headroom = field(default_factory=Headroom)
+    search: Search = field(default_factory=Search)
     status: Status = field(default_factory=Status)
     thresholds: list[ThresholdCheck] = field(default_factory=list)  # judged on the row (the median run)
     repeated: Repeat | None = None  # set on a --repeat's row
@@ -458,7 +475,7 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-        for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom):
+        for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom, self.search):
             data.update(part.to_json())
         data["thresholds"] = [check.to_json() for check in self.thresholds]
         if self.repeated is not None:
@@ -489,6 +506,7 @@ class Row:
             measured=Measurement.from_json(data, where),
             ideal=Ideal.from_json(data, where),
             headroom=Headroom.from_json(data, where),
+            search=Search.from_json(data, where),
             status=Status.from_json(data, where),
             thresholds=_thresholds(data.get("thresholds", []), where),
             repeated=Repeat.from_json(data, where) if "runs" in data else None,

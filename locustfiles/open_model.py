@@ -10,9 +10,16 @@ in the listen backlog, behind a busy worker — counts.
 One user drives the schedule and sends each request from its own greenlet; its FastHttpUser client
 keeps at most --connections connections open at once. The run sends rate × --duration requests,
 waits for the last answer and ends by itself.
+
+How late each request's greenlet began against its schedule is the generator's own lateness: written to
+schedule-<pid>.json beside the records, so that a run can tell a server that fell behind from a locust that
+did (djload.capacity).
 """
 
+import json
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -47,12 +54,22 @@ class OpenModelUser(FastHttpUser):
         # the sleeps use the monotonic clock so that a clock step cannot bunch requests together.
         wall0, mono0 = time.time(), time.monotonic()
         sending = []
+        late_ms: list[float] = []
+
+        def send(offset: float) -> None:
+            late_ms.append((time.monotonic() - mono0 - offset) * 1000)
+            self.client.get(url, name=url, context={"scheduled": wall0 + offset})
+
         for i in range(count):
             offset = i / options.rate
             delay = mono0 + offset - time.monotonic()
             if delay > 0:
                 gevent.sleep(delay)
-            context = {"scheduled": wall0 + offset}
-            sending.append(gevent.spawn(self.client.get, url, name=url, context=context))
+            sending.append(gevent.spawn(send, offset))
         gevent.joinall(sending)
+        if options.records_dir:
+            late_ms.sort()
+            schedule = {"sent": len(late_ms), "late_ms_p99": late_ms[int(0.99 * (len(late_ms) - 1))] if late_ms else 0,
+                        "late_ms_max": late_ms[-1] if late_ms else 0}  # fmt: skip
+            Path(options.records_dir, f"schedule-{os.getpid()}.json").write_text(json.dumps(schedule))
         raise StopUser()
