@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from djload import headroom, metrics, records, summary, swarm
-from djload.capacityspec import CLOSE, LATE_P99_MS, MIN_ACHIEVED, Capacity
+from djload.capacityspec import CLOSE, LATE_P99_MS, LATENCY_SLO, MIN_ACHIEVED, Capacity
 from djload.records import Record
 from djload.scenario import Scenario
 
@@ -37,6 +37,8 @@ class Step:
     server_cpu_ms_per_request: float | None
     generator_busy_percent: float | None
     why: str  # what failed, in words; "" for a passing step
+    # Whether the server failed the step beyond what the generator's lateness explains (see judge).
+    server_failed: bool = False
     records: tuple[Record, ...] = ()
     usage: tuple[tuple[str, Any], ...] = ()  # the step's headroom keys
 
@@ -45,10 +47,19 @@ class Step:
         return not self.why
 
     @property
+    def generator_busy(self) -> bool:
+        return self.generator_busy_percent is not None and self.generator_busy_percent > headroom.SATURATED * 100
+
+    @property
     def generator_behind(self) -> bool:
         late = self.generator_late_ms is not None and self.generator_late_ms > LATE_P99_MS
-        busy = self.generator_busy_percent is not None and self.generator_busy_percent > headroom.SATURATED * 100
-        return late or busy
+        return late or self.generator_busy
+
+    @property
+    def generator_limited(self) -> bool:
+        """The step failed because of locust: its CPU was saturated (nothing it measured holds), or it sent late
+        and the server met the SLO once that lateness is taken off."""
+        return not self.passed and (self.generator_busy or self.generator_behind and not self.server_failed)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +99,13 @@ def judge(capacity: Capacity, offered: float, recorded: list[Record], late_ms: f
     achieved = achieved_rps(recorded, offered)
     if achieved < MIN_ACHIEVED * offered:
         why.append(f"achieved {achieved:g} of {offered:g} requests/s offered (under {MIN_ACHIEVED:.0%})")
+    # The server's part: a latency counts from the scheduled time, so a late send adds its lateness to it, and
+    # sends spread late over the step lower the achieved rate by at most lateness / step_s.
+    late_s = (late_ms or 0.0) / 1000
+    fair = {k: v - late_s * 1000 if k in LATENCY_SLO and v is not None else v for k, v in values.items()}
+    server_failed = any(not t.holds(fair.get(t.metric)) for t in capacity.slo) or (
+        achieved < MIN_ACHIEVED * offered * capacity.step_s / (capacity.step_s + late_s)
+    )
     step = Step(
         offered_rps=offered,
         achieved_rps=achieved,
@@ -98,6 +116,7 @@ def judge(capacity: Capacity, offered: float, recorded: list[Record], late_ms: f
         server_cpu_ms_per_request=_rounded(usage.get("server_cpu_ms_per_request"), 4),
         generator_busy_percent=usage.get("generator_busy_percent"),
         why="",
+        server_failed=server_failed,
         records=tuple(recorded),
         usage=tuple(usage.items()),
     )
@@ -135,7 +154,7 @@ def limited_by(capacity: Capacity, steps: list[Step]) -> str:
     if not failed:
         return "max_rate"
     lowest = min(failed, key=lambda s: s.offered_rps)
-    return "generator" if lowest.generator_behind else "slo"
+    return "generator" if lowest.generator_limited else "slo"
 
 
 def schedule_late_ms(folder: Path) -> float | None:

@@ -19,7 +19,8 @@ from djload.yamlcheck import Checker, Map, between, positive, shown_text
 
 KEYS = ("slo", "max_rate", "step_s", "start_rate")
 # What a step measures that an SLO may hold: its latency distribution and its failed share.
-SLO_METRICS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "mean_latency_ms", "error_rate_percent")
+LATENCY_SLO = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "mean_latency_ms")
+SLO_METRICS = (*LATENCY_SLO, "error_rate_percent")
 DEFAULT_ERROR_RATE = "<= 0.1"
 DEFAULT_START_RATE = 10.0
 DEFAULT_STEP_S = 5.0
@@ -68,10 +69,10 @@ class Capacity:
         return {threshold.metric: threshold.condition for threshold in self.slo}
 
 
-def _slo(checker: Checker, section: Map) -> tuple[Threshold, ...]:
+def _slo(checker: Checker, section: Map, line: int) -> tuple[Threshold, ...]:
     where = "capacity.slo"
     if "slo" not in section:
-        checker.problem(section.line, where, 'missing; the search needs an SLO, e.g. slo: {p99_ms: "< 250"}')
+        checker.problem(line, where, 'missing; the search needs an SLO, e.g. slo: {p99_ms: "< 250"}')
         return ()
     slo = checker.mapping(section["slo"], section.key_lines["slo"], where)
     if slo is None:
@@ -100,7 +101,7 @@ def parse(checker: Checker, data: Map, swarm: Map | None) -> Capacity | None:
         return None
     problems = len(checker.problems)
     checker.known_keys(section, KEYS, "capacity.")
-    slo = _slo(checker, section)
+    slo = _slo(checker, section, data.key_lines["capacity"])
     max_rate = checker.get(section, "max_rate", float, "capacity.", check=positive(MAX_RATE))
     step_s = checker.get(section, "step_s", float, "capacity.", default=DEFAULT_STEP_S,
                          check=between(MIN_STEP_S, MAX_STEP_S))  # fmt: skip
