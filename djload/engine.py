@@ -360,6 +360,9 @@ def with_overrides(scenarios: list[Scenario], overrides: dict[str, float], budge
                                 "requests; give --duration instead")  # fmt: skip
             else:  # a fixed count: the count decides, not a duration
                 swarm = replace(swarm, duration_s=None)
+        if scenario.capacity and {"requests_per_user", "duration"} & set(overrides):
+            problems.append(f"{scenario.source}: --requests-per-user, --duration: the capacity search decides the "
+                            "load; give --users (the connections) only")  # fmt: skip
         if swarm.processes > swarm.users:
             problems.append(f"{scenario.source}: --users: must be at least swarm.processes ({swarm.processes}), "
                             f"got {swarm.users}")  # fmt: skip

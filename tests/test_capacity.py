@@ -39,6 +39,9 @@ def test_a_search_that_asks_two_things_or_nothing_is_refused_with_its_lines(tmp_
     assert lines[0] == "5: capacity.slo.p99: unknown metric; did you mean 'p99_ms'?"
     assert lines[1].startswith('5: capacity.slo.p50_ms: must be a condition like "< 2100"')
     assert lines[2] == "5: capacity.step_s: must be from 1 to 60, got 61.0"
+    done = djload("run", PHYSICS / "wsgi-sync.yaml", "--duration", "3", "--out", tmp_path / "out")
+    assert done.returncode == 2 and "the capacity search decides the load" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_search_worst_case_counts_in_the_cost_bounds(tmp_path: Path) -> None:
@@ -48,7 +51,7 @@ def test_the_search_worst_case_counts_in_the_cost_bounds(tmp_path: Path) -> None
     files = tmp_path / "many"
     files.mkdir()
     search = 'swarm: {users: 10}\ncapacity: {slo: {p99_ms: "< 250"}, max_rate: 1000, step_s: 60}\n'
-    for n in range(5):  # each search alone fits; together they may take 5 × 12 steps × 60 s
+    for n in range(5):  # each search alone fits; together they may take 5 × 13 steps × 60 s
         (files / f"s{n}.yaml").write_text(GOOD + f"name: s{n}\n" + search)
     done = djload("run", files, "--out", tmp_path / "out")
     assert done.returncode == 2 and "capacity searches may take" in done.stderr and "Traceback" not in done.stderr
