@@ -161,7 +161,8 @@ def advice(row: Row) -> str:
     steps = [s for s in row.search.capacity_steps or [] if not s.get("passed")]
     lowest = min(steps, key=lambda s: float(s.get("offered_rps") or 0.0)) if steps else {}
     return (
-        f"{row.name}: capacity_limited_by: generator: at {lowest.get('offered_rps')} requests/s locust fell behind "
-        f"its schedule ({lowest.get('why', '')}); {cell_of(row) or '-'} is locust's limit, not the server's capacity. "
+        f"{row.name}: capacity_limited_by: generator: at {number(lowest.get('offered_rps'), '{:g}')} requests/s "
+        f"{lowest.get('why') or 'locust fell behind its schedule'}; {number(row.search.capacity_rps, '{:g}')} "
+        "requests/s is locust's limit, not the server's capacity. "
         "Give the generator more CPUs (cpus.generator / --generator-cpus) or more locust processes, or lower max_rate."
     )

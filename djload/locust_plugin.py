@@ -85,6 +85,28 @@ def url_path(options: Any) -> str:
     return str(options.endpoint) + ("?" + options.query if options.query else "")
 
 
+def send_entry(client: Any, entry: dict[str, Any], index: int, context: dict[str, Any] | None = None,
+               **kwargs: Any) -> None:  # fmt: skip
+    """One request of a mix's entry (--mix), marked with its entry's number; an answer other than the status
+    the entry expects (or a 2xx/3xx) is a failure. Shared by the closed and the open model's locustfiles."""
+    headers = dict(entry["headers"])
+    data = entry["json"] if entry["json"] is not None else entry["body"]
+    # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
+    data = data.encode() if data is not None else None
+    if entry["json"] is not None:
+        headers.setdefault("Content-Type", "application/json")
+    name = f"{entry['method']} {entry['path']}"
+    with client.request(entry["method"], entry["path"], name=name, data=data, headers=headers, catch_response=True,
+                        context={**(context or {}), "entry": index}, **kwargs) as response:  # fmt: skip
+        status = response.status_code
+        if status:  # 0: no answer at all; locust reports the connection's error itself
+            wanted = entry["status"]
+            if status == wanted or wanted is None and 200 <= status < 400:
+                response.success()
+            else:
+                response.failure(f"HTTP {status}, expected {wanted or '2xx or 3xx'}")
+
+
 @events.request.add_listener
 def record(start_time: float, response_time: float, response_length: int, response: Any,
            exception: BaseException | None, context: dict[str, Any] | None = None, **_: Any) -> None:  # fmt: skip

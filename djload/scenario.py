@@ -516,9 +516,6 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
 
     thresholds = _thresholds(checker, data, requests) if "thresholds" in data else ()
     capacity = capacityspec.parse(checker, data, swarm_map) if "capacity" in data else None
-    if capacity and requests:
-        only_one = "the search sends to one endpoint of the bundled site; a mix or a project is not searched yet"
-        checker.problem(data.key_lines["capacity"], "capacity", only_one)
     if requests and swarm and swarm.model == "open":
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
         checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)

@@ -25,7 +25,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from djload import mix
-from djload.locust_plugin import url_path, wait_for_start
+from djload.locust_plugin import send_entry, url_path, wait_for_start
 
 users_here = itertools.count()  # this process's users, in the order they start
 
@@ -47,23 +47,7 @@ def _mix_sender(user: HttpUser | FastHttpUser, kwargs: dict[str, Any]) -> Iterat
     number = next(users_here) * spec["processes"] + getattr(user.environment.runner, "worker_index", 0)
     cycle = mix.order([entry["weight"] for entry in entries], sum(entry["weight"] for entry in entries), number)
     for index in itertools.cycle(cycle):
-        entry = entries[index]
-        headers = dict(entry["headers"])
-        data = entry["json"] if entry["json"] is not None else entry["body"]
-        # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
-        data = data.encode() if data is not None else None
-        if entry["json"] is not None:
-            headers.setdefault("Content-Type", "application/json")
-        name = f"{entry['method']} {entry['path']}"
-        with user.client.request(entry["method"], entry["path"], name=name, data=data, headers=headers,
-                                 catch_response=True, context={"entry": index}, **kwargs) as response:  # fmt: skip
-            status = response.status_code
-            if status:  # 0: no answer at all; locust reports the connection's error itself
-                wanted = entry["status"]
-                if status == wanted or wanted is None and 200 <= status < 400:
-                    response.success()
-                else:
-                    response.failure(f"HTTP {status}, expected {wanted or '2xx or 3xx'}")
+        send_entry(user.client, entries[index], index, **kwargs)
         yield
 
 

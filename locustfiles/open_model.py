@@ -27,7 +27,8 @@ from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
-from djload.locust_plugin import url_path
+from djload import mix
+from djload.locust_plugin import send_entry, url_path
 
 
 @events.init_command_line_parser.add_listener
@@ -56,16 +57,26 @@ class OpenModelUser(FastHttpUser):
         sending = []
         late_ms: list[float] = []
 
-        def send(offset: float) -> None:
+        # A mix (--mix) is sent in its fixed weighted order (djload/mix.py), request i the order's i-th entry.
+        entries = json.loads(options.mix)["entries"] if options.mix else []
+        weights = [entry["weight"] for entry in entries]
+        order = mix.order(weights, sum(weights), 0) if entries else []
+
+        def send(i: int, offset: float) -> None:
             late_ms.append((time.monotonic() - mono0 - offset) * 1000)
-            self.client.get(url, name=url, context={"scheduled": wall0 + offset})
+            context = {"scheduled": wall0 + offset}
+            if order:
+                index = order[int(i) % len(order)]
+                send_entry(self.client, entries[index], index, context)
+            else:
+                self.client.get(url, name=url, context=context)
 
         for i in range(count):
             offset = i / options.rate
             delay = mono0 + offset - time.monotonic()
             if delay > 0:
                 gevent.sleep(delay)
-            sending.append(gevent.spawn(send, offset))
+            sending.append(gevent.spawn(send, i, offset))
         gevent.joinall(sending)
         if options.records_dir:
             late_ms.sort()
