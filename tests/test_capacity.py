@@ -116,3 +116,21 @@ def test_three_modes_searched_on_real_servers_find_their_physical_capacity(tmp_p
     png = (tmp_path / "out" / "figures" / "capacity-1.png").read_bytes()
     assert base64.b64encode(png).decode() in page
     assert "capacity" in done.stdout.splitlines()[0]  # the console's column
+
+
+def test_a_mix_is_searched_in_its_weighted_order_up_to_max_rate(tmp_path: Path) -> None:
+    """Every rate up to max_rate passes on a server far above it: the search ends there, the row at capacity
+    has the mix's entries in their weights."""
+    path = tmp_path / "mix.yaml"
+    path.write_text(
+        "server: {mode: asgi}\nsleep: 0.01\nrequests:\n  - {path: /async/non-blocking/, weight: 3}\n"
+        '  - {path: /health/, weight: 1}\nswarm: {users: 20}\ncapacity: {slo: {p99_ms: "< 1000"}, max_rate: 30, '
+        "step_s: 1}\n"
+    )
+    done = djload("run", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-2000:]
+    (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [s["offered_rps"] for s in row["capacity_steps"]] == [10, 20, 30]
+    assert row["capacity_rps"] == 30 and row["capacity_limited_by"] == "max_rate"
+    entries = {entry["path"]: entry["completed_requests"] for entry in row["by_request"]}
+    assert sum(entries.values()) == 30 and abs(entries["/async/non-blocking/"] - 22.5) <= 1  # weights 3:1
