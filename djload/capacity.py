@@ -182,9 +182,10 @@ def say(scenario: Scenario, n: int, step: Step) -> None:
 
 
 def search(scenario: Scenario, host: str, out_dir: Path, monitor: headroom.Monitor,
-           run_step: Callable[[swarm.SwarmSpec], list[Record]], steps: list[Step]) -> None:  # fmt: skip
+           run_step: Callable[[swarm.SwarmSpec], list[Record] | None], steps: list[Step]) -> None:  # fmt: skip
     """Every step of the search into steps, in the order offered (so that an interruption keeps those done).
-    run_step runs one step's swarm (swarm.run, with the server watched) and returns its records."""
+    run_step runs one step's swarm (swarm.run, with the server watched) and returns its records, or None when
+    the search must end there (the server died)."""
     capacity = scenario.capacity
     assert capacity is not None
     while (rate := next_rate(capacity, steps)) is not None:
@@ -192,6 +193,8 @@ def search(scenario: Scenario, host: str, out_dir: Path, monitor: headroom.Monit
         folder.mkdir(parents=True, exist_ok=True)
         spec = swarm.SwarmSpec(step_scenario(scenario, rate, capacity.step_s), host, folder)
         recorded = run_step(spec)
+        if recorded is None:
+            return
         usage: dict[str, Any] = {}
         if recorded:
             start, end = metrics.span(recorded)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from djload.capacityspec import CLOSE
+from djload.modes import MODES
 from djload.summary import Row
 from djload.summary import cell as number
 
@@ -35,7 +36,8 @@ def cell_of(row: Row) -> str:
 
 def mode_label(row: Row) -> str:
     asked = row.asked
-    threads = f"×{asked.threads}t" if asked.threads > 1 else ""
+    mode = MODES.get(asked.server_mode)
+    threads = f"×{asked.threads}t" if asked.threads > 1 and mode and mode.uses_threads else ""
     return f"{asked.server_mode} {asked.workers}w{threads}"
 
 

@@ -179,7 +179,7 @@ def run_scenario(
             row.facts.boot_s = servers.wait_for_site(target, sites.allow_remote)
             row.facts.warmup_requests = servers.warm_up(target, path or "", warmup, timeout_s)
             site = remote.Control(control, sites.allow_remote) if control else None
-            if scenario.capacity and not site:
+            if scenario.capacity:  # the site's control measures one swarm's window, not a search's
                 _search(scenario, target, out_dir, row, sites, None, monitor)
                 return
             if site:
@@ -221,13 +221,15 @@ def _search(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites
     assert scenario.capacity
     steps: list[capacity.Step] = []
 
-    def run_step(spec: swarm.SwarmSpec) -> list[Record]:
+    def run_step(spec: swarm.SwarmSpec) -> list[Record] | None:
+        """One step's records; None when the server died: no rate is worth offering to it."""
         spec = replace(spec, allow_remote=sites.allow_remote)
         row.facts.locust_command = [servers.masked(arg) for arg in swarm.command(spec)]
         write_command_lines(spec.out_dir, server.argv if server else None, servers.masked(host),
                             row.facts.locust_command)  # fmt: skip
-        return swarm.run(spec, server=server.process if server else None, monitor=monitor,
-                         while_running=(lambda: ahead.tick(monitor)) if ahead else None)  # fmt: skip
+        recorded = swarm.run(spec, server=server.process if server else None, monitor=monitor,
+                             while_running=(lambda: ahead.tick(monitor)) if ahead else None)  # fmt: skip
+        return None if server and server.process.poll() is not None else recorded
 
     try:
         capacity.search(scenario, host, out_dir, monitor, run_step, steps)

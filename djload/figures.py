@@ -204,11 +204,11 @@ def capacity(lines: Sequence[Line], slo: dict[str, float]) -> bytes:
     """p99 (solid) and p50 (dotted) latency against the offered rate, one colour per mode:
     failed steps hollow, each mode's capacity a vertical mark, the SLO's latency limits drawn across."""
     figure, axes = plt.subplots(figsize=(8.5, 4.6))
+    palette = plt.get_cmap("tab20" if len(lines) > 10 else "tab10")
     for n, line in enumerate(lines):
-        colour = f"C{n}"
-        for values, style, name in ((line.p99_ms, "-", "p99"), (line.p50_ms, ":", "p50")):
+        colour = palette(n % palette.N)
+        for values, style, label in ((line.p99_ms, "-", line.label), (line.p50_ms, ":", None)):
             points = [(x, y, ok) for x, y, ok in zip(line.offered, values, line.passed, strict=True) if y is not None]
-            label = f"{line.label} {name}"
             axes.plot([x for x, _, _ in points], [y for _, y, _ in points], style, color=colour, label=label)
             for x, y, ok in points:
                 axes.plot([x], [y], marker="o", color=colour, markerfacecolor=colour if ok else "white")
@@ -223,6 +223,7 @@ def capacity(lines: Sequence[Line], slo: dict[str, float]) -> bytes:
     axes.set_xlabel("offered rate (requests/s)")
     axes.set_ylabel("latency from the scheduled time (ms)")
     axes.grid(alpha=0.3, which="both")
-    axes.legend(fontsize=7)
+    axes.set_title("p99 solid, p50 dotted; hollow: the step failed", fontsize=9, loc="left")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
     return _png(figure)
