@@ -496,7 +496,9 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                         run.run = n
                     runs.append(run)
                     tracker.start(
-                        label, scenario.swarm.total_requests, f"run {n}/{plan.repeat}" if plan.repeat > 1 else ""
+                        label,
+                        None if scenario.capacity else scenario.swarm.total_requests,
+                        f"run {n}/{plan.repeat}" if plan.repeat > 1 else "",
                     )
                     out_dir = runs_in_order[next_run][1]
                     following = runs_in_order[next_run + 1] if next_run + 1 < len(runs_in_order) else None

@@ -224,7 +224,8 @@ class Asked(Part):
             duration_s=scenario.swarm.duration_s,
             rate=scenario.swarm.rate,
             locust_processes=scenario.swarm.processes,
-            expected_requests=scenario.swarm.total_requests,
+            # A capacity search's count is its steps' rates × step_s, known only as it goes.
+            expected_requests=None if scenario.capacity else scenario.swarm.total_requests,
             expected=dict(scenario.expected),
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
