@@ -92,7 +92,8 @@ class BootAhead:
 
     def _swarm_ahead(self, scenario: Scenario) -> bool:
         # A mix that reads a model's keys gets them after its server's setup: its command line waits for them.
-        ready = not modelkeys.labels(scenario)
+        # A capacity search starts one locust per step, with the rate of the steps before: none can wait ahead.
+        ready = not modelkeys.labels(scenario) and not scenario.capacity
         return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None and ready
 
     @staticmethod

@@ -225,7 +225,8 @@ class Asked(Part):
             duration_s=scenario.swarm.duration_s,
             rate=scenario.swarm.rate,
             locust_processes=scenario.swarm.processes,
-            expected_requests=scenario.swarm.total_requests,
+            # A capacity search's count is its steps' rates × step_s, known only as it goes.
+            expected_requests=None if scenario.capacity else scenario.swarm.total_requests,
             expected=dict(scenario.expected),
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
@@ -364,6 +365,22 @@ class Headroom(Part):
     reference_tool: str | None = None
     reference_rps: float | None = None
     reference_command: list[str] | None = None
+    # The peak resident memory of the server's processes over the run (MiB); None where it was not read.
+    server_memory_mib: float | None = None
+
+
+@dataclass
+class Search(Part):
+    """A `capacity:` scenario's search (djload.capacity): the highest rate that met the SLO, what stopped the
+    search there (slo, max_rate or generator), and every step offered; absent from other rows."""
+
+    OMIT_WHEN_NONE = frozenset({"capacity_rps", "capacity_limited_by", "capacity_steps", "capacity_slo"})
+
+    capacity_rps: float | None = None
+    capacity_limited_by: str | None = None
+    # [{offered_rps, achieved_rps, p50_ms, p99_ms, errors, generator_late_ms, server_cpu_ms_per_request, passed}]
+    capacity_steps: list[dict[str, Any]] | None = None
+    capacity_slo: dict[str, str] | None = None  # the SLO each step was judged on, as written
 
 
 @dataclass
@@ -437,6 +454,7 @@ class Row:
     measured: Measurement = field(default_factory=Measurement)
     ideal: Ideal = field(default_factory=Ideal)
     headroom: Headroom = field(default_factory=Headroom)
+    search: Search = field(default_factory=Search)
     status: Status = field(default_factory=Status)
     thresholds: list[ThresholdCheck] = field(default_factory=list)  # judged on the row (the median run)
     repeated: Repeat | None = None  # set on a --repeat's row
@@ -469,7 +487,7 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-        for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom):
+        for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom, self.search):
             data.update(part.to_json())
         data["thresholds"] = [check.to_json() for check in self.thresholds]
         if self.repeated is not None:
@@ -500,6 +518,7 @@ class Row:
             measured=Measurement.from_json(data, where),
             ideal=Ideal.from_json(data, where),
             headroom=Headroom.from_json(data, where),
+            search=Search.from_json(data, where),
             status=Status.from_json(data, where),
             thresholds=_thresholds(data.get("thresholds", []), where),
             repeated=Repeat.from_json(data, where) if "runs" in data else None,

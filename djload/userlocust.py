@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from djload import processes
 from djload.records import Record
 from djload.yamlcheck import Checker, Map, shown
 
@@ -58,6 +57,9 @@ def parse(checker: Checker, data: Map, source: str) -> UserLocustfile | None:
 
 def import_problem(locustfile: UserLocustfile, source: str) -> str | None:
     """The file imported as locust imports it, in a subprocess: None, or one line with its error's last line."""
+    # Here, not at the top: loading a scenario starts no process; this check runs after (checked_projects).
+    from djload import processes
+
     with tempfile.TemporaryDirectory(prefix="djload-locustfile-") as scratch:
         log = Path(scratch) / "import.log"
         argv = [sys.executable, "-m", "djload.locustcheck", str(locustfile.path)]
