@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djload import answers, compare, console, figures, ideal, metrics, records, serverlog, significance, summary
+from djload.costreport import MEMORY_HEADERS, MEMORY_INTRO, memory_rows
 from djload.layout import FIGURES, REPORT_HTML, REPORT_MD
 from djload.modes import MODES
 from djload.records import Record
@@ -394,6 +395,9 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             ],
         ),
     ]
+    memory = memory_rows(rows)
+    if memory:
+        out.append(Section("Server memory", [MEMORY_INTRO, Table(MEMORY_HEADERS, memory)]))
     with_records = [run for run in runs if run.records]
     measured = [row for row in rows if row.measured.effective_rps is not None]
     if len(measured) > MAX_BARS:

@@ -72,7 +72,10 @@ SLIDE_METRICS = (
 HEADROOM_METRICS = (
     Metric("server_cpu_ms_per_request", "Server CPU per request", "server CPU/req", "{:.3f} ms"),
     Metric("generator_busy_percent", "Load generator busy", "generator", "{:.0f}% busy"),
+    # What the server's process tree held at its peak (djload.memory): what decides how many workers fit.
+    Metric("server_memory_mib", "Server memory", "memory", "{:.0f} MiB"),
 )
+MEMORY_PER_WORKER = Metric("server_memory_mib_per_worker", "Server memory per worker", "memory/worker", "{:.1f} MiB")
 # ---- the metrics a threshold or a comparison may name: every number a run measures ------------------
 
 
@@ -91,7 +94,7 @@ LATENCY_METRICS = (
     Metric("p999_ms", "p99.9 latency", "p99.9", "{:.1f} ms"),
     Metric("max_ms", "Max latency", "max", "{:.1f} ms"),
 )
-METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS}
+METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS + (MEMORY_PER_WORKER,)}
 # The slide numbers that physics fixes, compared with the talk's in percent; the others are compared by eye.
 COMPARED = ("total_time_s", "mean_latency_ms")
 
@@ -348,6 +351,9 @@ class Headroom(Part):
     generator_bound: bool = False
     server_cpu_percent: float | None = None
     server_cpu_ms_per_request: float | None = None
+    # The server's process tree at its peak in the window, Pss summed (djload.memory); None before rows had it.
+    server_memory_mib: float | None = None
+    server_memory_mib_per_worker: float | None = None
     # swarm.reference / --reference: the tool run against the same server right after the swarm, its RPS
     # with the swarm's connections, duration and CPUs, and its command line (djload.reference).
     reference_tool: str | None = None

@@ -1,0 +1,55 @@
+"""The server's memory: its process tree's Pss at the peak of the run's window, in every row."""
+
+import json
+import os
+from pathlib import Path
+
+from djload import memory
+from tests.conftest import ScenarioFactory
+from tests.helpers import djload
+
+
+def test_a_process_reads_as_its_pss_and_a_gone_one_as_nothing() -> None:
+    size, is_pss = memory.process_bytes(os.getpid()) or (0, False)
+    assert is_pss and 5 * memory.MIB < size < 4000 * memory.MIB  # this interpreter, pytest and djload loaded
+    assert memory.process_bytes(2**22 + 1) is None  # above the kernel's pid_max: no such process
+
+
+def test_the_peak_is_the_windows_highest_sample_or_the_last_before_a_short_window() -> None:
+    samples = memory.Samples(
+        [
+            memory.Sample(t, total * memory.MIB, w * memory.MIB, n, True)
+            for t, total, w, n in ((1.0, 100, 60, 2), (2.0, 300, 200, 2), (3.0, 150, 100, 2))
+        ]  # fmt: skip
+    )
+    assert memory.usage(samples, 0.5, 3.5) == {"server_memory_mib": 300.0, "server_memory_mib_per_worker": 100.0}
+    assert memory.usage(samples, 3.2, 3.3)["server_memory_mib"] == 150.0  # between samples: the one before
+    assert memory.usage(None, 0, 1) == dict.fromkeys(memory.KEYS)
+
+
+def test_gunicorn_workers_share_their_pages_and_a_memory_threshold_breaks(
+    scenario_file: ScenarioFactory, tmp_path: Path
+) -> None:
+    common = {"endpoint": {"path": "/sync/blocking/"}, "sleep": 0.05, "swarm": {"users": 6, "requests_per_user": 4}}
+    one = scenario_file("one", server={"mode": "wsgi", "workers": 1}, **common)
+    three = scenario_file(
+        "three", server={"mode": "wsgi", "workers": 3}, thresholds={"server_memory_mib": "< 5"}, **common
+    )
+    done = djload("run", one, three, "--out", tmp_path / "out")
+    assert done.returncode == 4, done.stderr + done.stdout
+    assert "THRESHOLD BREACHED: three: server_memory_mib" in done.stdout
+    rows = {row["scenario"]: row for row in json.loads((tmp_path / "out" / "summary.json").read_text())}
+    assert all(row["status"] == "completed" for row in rows.values())
+    single, triple = rows["one"]["server_memory_mib"], rows["three"]["server_memory_mib"]
+    assert 5 < single < 4000 and 5 < triple < 4000
+    # Three workers hold more than one, but they share the master's pages: Pss counts those once.
+    assert single < triple < 3 * single
+    per_worker = rows["three"]["server_memory_mib_per_worker"]
+    assert 1 < per_worker < triple / 2  # three workers' share each, the master's part left out
+    (check,) = rows["three"]["thresholds"]
+    assert (check["metric"], check["passed"], check["value"]) == ("server_memory_mib", False, triple)
+    header, *lines = done.stdout.splitlines()
+    assert header.split()[-1] == "memory" and any(line.startswith("three ") and f"{triple:.0f} MiB" in line
+                                                   for line in lines)  # fmt: skip
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Server memory" in report and f"{triple:.0f} MiB" in report
