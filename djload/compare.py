@@ -30,7 +30,7 @@ SOFTWARE = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload
 MACHINE = (("python", "Python"), ("cpu_model", "CPU model"), ("cpu_count", "CPU count"),
            ("cpus_available", "CPUs available"))  # fmt: skip
 # Asked fields that do not change a run; and the digest of the rest of the scenario, said in words below.
-NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides", "scenario_digest"})
+NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides", "scenario_digest", "diagnosis"})
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 costs for a user's project (djload.diagnosis). Plain headers, rows and sentences: djload.report lays them out."""
 
 from djload.answers import server_label
+from djload.diagnosis import describe
 from djload.summary import HEADROOM_METRICS, MEMORY_PER_WORKER, METRICS, Row
 
 MEMORY_INTRO = (
@@ -28,3 +29,58 @@ def memory_rows(rows: list[Row]) -> list[list[str]]:
         for row in rows
         if row.headroom.server_memory_mib is not None
     ]
+
+
+# ---- why a mode costs what it costs (djload.diagnosis) ---------------------------------------------------
+
+DIAGNOSIS_INTRO = (
+    "What Django does on every request under each mode, read from the project's settings and views before the "
+    "run: a sync-only middleware under ASGI runs in a thread (a hand-off there and back, each way), an async-only "
+    "one under WSGI in an event loop; a sync view under ASGI is handed to a thread, an async view under WSGI runs "
+    "in an event loop. Beside it, the server CPU per request measured: what those hand-offs cost."
+)
+
+
+def _cpu(row: Row) -> float | None:
+    return row.headroom.server_cpu_ms_per_request
+
+
+def diagnosis_lines(rows: list[Row]) -> list[str]:
+    """One line per row with a diagnosis, its warnings, and per group of rows of one project sending the same
+    requests the sentence that connects each ASGI mode's adaptations to its CPU per request against WSGI's."""
+    found = [row for row in rows if row.asked.diagnosis]
+    lines = []
+    for row in found:
+        said = describe(row.asked.diagnosis or {})
+        if said:
+            lines.append(f"{row.name} ({server_label(row.to_json())}): {said}.")
+        lines += [f"WARNING: {row.name}: {warning}." for warning in (row.asked.diagnosis or {}).get("warnings", [])]
+    groups: dict[tuple[str, str, int], list[Row]] = {}
+    for row in found:
+        if "middleware" in (row.asked.diagnosis or {}):  # a project's: its settings were read
+            groups.setdefault((row.asked.site, row.asked.endpoint, row.asked.users), []).append(row)
+    for group in groups.values():
+        wsgi = [row for row in group if (row.asked.diagnosis or {}).get("interface") == "wsgi" and _cpu(row)]
+        asgi = [row for row in group if (row.asked.diagnosis or {}).get("interface") == "asgi" and _cpu(row)]
+        if not wsgi or not asgi:
+            continue
+        base = next((row for row in wsgi if row.asked.server_mode == "wsgi"), wsgi[0])
+        for row in asgi:
+            lines.append(cost_sentence(row, base))
+    return lines
+
+
+def cost_sentence(asgi: Row, wsgi: Row) -> str:
+    """ "3 sync-only middleware adapted per request under ASGI: +0.6 ms of server CPU per request against wsgi"."""
+    found = asgi.asked.diagnosis or {}
+    other = found.get("adapted_middleware") or []
+    threads = sum(1 for view in found.get("views") or [] if view.get("adapted"))
+    a, w = _cpu(asgi) or 0.0, _cpu(wsgi) or 0.0
+    views = f" and {threads} sync view(s) handed to a thread" if threads else ""
+    crossings = found.get("crossings_per_request", 0)
+    chain = f" ({crossings} crossing(s) of the chain each way)" if crossings else ""
+    return (
+        f"{asgi.asked.endpoint}: {len(other)} sync-only middleware adapted per request under ASGI{chain}{views} "
+        f"({asgi.asked.server_mode}): {a - w:+.2f} ms of server CPU per request against {wsgi.asked.server_mode} "
+        f"({a:.2f} ms against {w:.2f} ms)."
+    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djload import processes
+from djload.djangofacts import DjangoFacts
 
 PROBE_TIMEOUT_S = 60.0
 
@@ -52,6 +53,7 @@ class View:
 class Project:
     routes: tuple[Route, ...]
     resolved: dict[str, View | None]  # each path asked about → its view, None when it does not resolve
+    facts: DjangoFacts = DjangoFacts()  # its middleware's and databases' settings (djload.diagnosis)
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -117,4 +119,5 @@ def inspect(
         resolved={
             path: View(found["view"], found["async"]) if found else None for path, found in result["resolved"].items()
         },
+        facts=DjangoFacts.from_probe(result),
     )

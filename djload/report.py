@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djload import answers, compare, console, figures, ideal, metrics, records, serverlog, significance, summary
-from djload.costreport import MEMORY_HEADERS, MEMORY_INTRO, memory_rows
+from djload.costreport import DIAGNOSIS_INTRO, MEMORY_HEADERS, MEMORY_INTRO, diagnosis_lines, memory_rows
 from djload.layout import FIGURES, REPORT_HTML, REPORT_MD
 from djload.modes import MODES
 from djload.records import Record
@@ -417,6 +417,8 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
     io = io_section(rows)
     if io:
         out.append(io)
+    if diagnosed := diagnosis_lines(rows):
+        out.append(Section("Why each mode costs what it costs", [DIAGNOSIS_INTRO, *diagnosed]))
     series = sweep_series(runs)
     if series:
         blocks: list[Block] = [

@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 
 from djload import ROOT
+from djload.djangofacts import DjangoFacts
 
 
 class Work(Enum):
@@ -73,6 +74,8 @@ class Site:
     # path means it is up, as it sends none of the bundled site's X-Worker-Pid headers.
     project: bool = False
     setup: tuple[str, ...] = ()  # shell commands run in its folder before each boot
+    # A project's middleware and databases, as its probe read them (check_paths); None: not read (the bundled site).
+    facts: DjangoFacts | None = None
 
     def application(self, interface: str) -> str:
         """The application path a server of this interface ('wsgi' or 'asgi') loads."""

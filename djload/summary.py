@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from djload import metrics
+from djload import diagnosis, metrics
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
 from djload.sites import BUNDLED
@@ -180,7 +180,7 @@ class Part:
 class Asked(Part):
     """What the scenario asked for."""
 
-    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest"})
+    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest", "diagnosis"})
 
     scenario: str
     description: str = ""
@@ -208,6 +208,9 @@ class Asked(Part):
     # A digest of all that the scenario asks a run to do, beyond the fields above (a mix's bodies, headers
     # and statuses, the swarm's and the database's other settings): `compare` warns when two differ.
     scenario_digest: str | None = None
+    # What the mode will cost and what will fail for the site's settings and views, known before the run
+    # (djload.diagnosis): a user's project's adapted middleware, its views' kinds, its warnings.
+    diagnosis: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, scenario: "Scenario") -> "Asked":
@@ -232,6 +235,9 @@ class Asked(Part):
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
             spawn_rate=scenario.swarm.spawn_rate,
+            diagnosis=diagnosis.of_scenario(
+                scenario.site, scenario.server.mode, [r.path for r in scenario.requests] or [scenario.endpoint.url_path]
+            ),
             scenario_digest=_digest(
                 {
                     "server": scenario.server,

@@ -252,4 +252,4 @@ def check_paths(site: Site, requests: tuple[Request, ...], source: str, site_lin
             )
         else:
             views[path] = View(path, Work.UNKNOWN, resolved.is_async)
-    return replace(site, views=tuple(views.values())), problems
+    return replace(site, views=tuple(views.values()), facts=found.facts), problems
