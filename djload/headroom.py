@@ -147,7 +147,7 @@ class _Tree:
         if self.samples:  # a child read just before its parent reaped it may dip the sum for one sample
             cpu = max(cpu, self.samples[-1][1])
         self.samples.append((now, cpu, cpu + sum(self.waits_s.values())))
-        if self.memory_samples is not None:
+        if self.memory_samples is not None and rescan:  # at SCAN_S: reading Pss walks the page tables (~1 ms)
             self.memory_samples.sample(self.root, self.members, now)
 
     def total_cpu_s(self) -> float:

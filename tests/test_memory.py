@@ -15,15 +15,13 @@ def test_a_process_reads_as_its_pss_and_a_gone_one_as_nothing() -> None:
     assert memory.process_bytes(2**22 + 1) is None  # above the kernel's pid_max: no such process
 
 
-def test_the_peak_is_the_windows_highest_sample_or_the_last_before_a_short_window() -> None:
-    samples = memory.Samples(
-        [
-            memory.Sample(t, total * memory.MIB, w * memory.MIB, n, True)
-            for t, total, w, n in ((1.0, 100, 60, 2), (2.0, 300, 200, 2), (3.0, 150, 100, 2))
-        ]  # fmt: skip
-    )
-    assert memory.usage(samples, 0.5, 3.5) == {"server_memory_mib": 300.0, "server_memory_mib_per_worker": 100.0}
-    assert memory.usage(samples, 3.2, 3.3)["server_memory_mib"] == 150.0  # between samples: the one before
+def test_the_peak_is_the_highest_of_the_windows_samples_and_the_first_after_it() -> None:
+    points = ((1.0, 100, 60), (2.0, 300, 200), (3.0, 150, 100), (4.0, 400, 300))
+    samples = memory.Samples([memory.Sample(t, total * memory.MIB, w * memory.MIB, 2, True) for t, total, w in points])
+    assert memory.usage(samples, 0.5, 2.5) == {"server_memory_mib": 300.0, "server_memory_mib_per_worker": 100.0}
+    assert memory.usage(samples, 2.2, 2.3)["server_memory_mib"] == 150.0  # between two samples: the one after
+    assert memory.usage(samples, 1.5, 3.5)["server_memory_mib"] == 400.0  # what it held as the window ended
+    assert memory.usage(samples, 4.5, 5.0)["server_memory_mib"] == 400.0  # nothing later: the last one
     assert memory.usage(None, 0, 1) == dict.fromkeys(memory.KEYS)
 
 
