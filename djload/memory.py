@@ -16,8 +16,9 @@ The keys:
 - server_memory_mib: the tree's summed memory at its highest sample of the run's window (the window's
   samples and the first after it);
 - server_memory_mib_per_worker: at that same sample, the memory of the processes below the root (the
-  workers that serve requests; the root is the master that only supervises them) divided by how many
-  there were. A server of one process (uvicorn with one worker) serves in its root: the root alone then.
+  workers that serve requests; the root is the master that only supervises them; a helper such as
+  multiprocessing's resource tracker left out) divided by how many there were. A server of one process
+  (uvicorn with one worker) serves in its root: the root alone then.
 """
 
 import bisect
@@ -26,6 +27,18 @@ from pathlib import Path
 
 MIB = 1024 * 1024
 KEYS = ("server_memory_mib", "server_memory_mib_per_worker")
+# Processes of a server's tree that serve no request: multiprocessing's resource tracker, which a server
+# that spawns its workers (uvicorn --workers N, hypercorn) starts beside them. Counted in the tree's
+# memory (the server costs it), not as a worker.
+HELPERS = (b"multiprocessing.resource_tracker",)
+
+
+def is_helper(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return any(helper in command for helper in HELPERS)
 
 
 def _field_kib(text: str, name: str) -> int | None:
@@ -79,7 +92,8 @@ class Samples:
             size, is_pss = found
             pss = pss and is_pss
             total += size
-            if pid != root:
+            # Read at every sample (20 µs), not once: a child seen between its fork and its exec has its parent's.
+            if pid != root and not is_helper(pid):
                 workers += size
                 count += 1
         if total == 0:

@@ -2,6 +2,9 @@
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from djload import memory
@@ -23,6 +26,30 @@ def test_the_peak_is_the_highest_of_the_windows_samples_and_the_first_after_it()
     assert memory.usage(samples, 1.5, 3.5)["server_memory_mib"] == 400.0  # what it held as the window ended
     assert memory.usage(samples, 4.5, 5.0)["server_memory_mib"] == 400.0  # nothing later: the last one
     assert memory.usage(None, 0, 1) == dict.fromkeys(memory.KEYS)
+
+
+def test_multiprocessings_resource_tracker_counts_in_the_tree_not_as_a_worker() -> None:
+    # What uvicorn --workers N and hypercorn start beside the workers they spawn.
+    code = "from multiprocessing import resource_tracker as t; t.ensure_running(); print(flush=True); input()"
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "\n"
+        deadline = time.monotonic() + 10
+        while not (children := Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        (tracker,) = map(int, children)
+        while not memory.is_helper(tracker):  # multiprocessing does not wait for its exec
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert not memory.is_helper(parent.pid)
+        samples = memory.Samples()
+        samples.sample(parent.pid, [parent.pid, tracker], time.time())
+        (sample,) = samples.samples
+        assert sample.worker_count == 1 and sample.workers == sample.total  # the parent serves alone
+        assert sample.total > (memory.process_bytes(parent.pid) or (0, True))[0] * 0.9  # the tracker counted
+    finally:
+        parent.communicate("\n", timeout=30)
 
 
 def test_gunicorn_workers_share_their_pages_and_a_memory_threshold_breaks(
