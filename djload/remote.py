@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from djload import headroom
+from djload import headroom, memory
 from djload.records import GENERATOR_REPORTS
 from djload.servers import NO_PROXY, RunningServer, TargetError, check_bind, check_target, masked
 from djload.servers import request as servers_request
@@ -44,7 +44,7 @@ LOGS = ("server.log", "access.log")
 TIMEOUT_S = 30.0
 RESOLVE_WAIT_S = 30.0  # a worker container that has just started may not be in the DNS yet
 # The server keys a site's /end answers; the generator keys come from the workers' reports.
-SERVER_KEYS = ("server_cpu_percent", "server_cpu_ms_per_request")
+SERVER_KEYS = ("server_cpu_percent", "server_cpu_ms_per_request", *memory.KEYS)
 
 
 class ControlError(Exception):

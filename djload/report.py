@@ -26,6 +26,7 @@ from djload import (
     significance,
     summary,
 )
+from djload.costreport import DIAGNOSIS_INTRO, MEMORY_HEADERS, MEMORY_INTRO, diagnosis_lines, memory_rows
 from djload.layout import FIGURES, REPORT_HTML, REPORT_MD
 from djload.modes import MODES
 from djload.records import Record
@@ -421,6 +422,9 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             ],
         ),
     ]
+    memory = memory_rows(rows)
+    if memory:
+        out.append(Section("Server memory", [MEMORY_INTRO, Table(MEMORY_HEADERS, memory)]))
     with_records = [run for run in runs if run.records]
     measured = [row for row in rows if row.measured.effective_rps is not None]
     if len(measured) > MAX_BARS:
@@ -443,6 +447,8 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
     searched = capacity_section(rows)
     if searched:
         out.append(searched)
+    if diagnosed := diagnosis_lines(rows):
+        out.append(Section("Why each mode costs what it costs", [DIAGNOSIS_INTRO, *diagnosed]))
     series = sweep_series(runs)
     if series:
         blocks: list[Block] = [

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from djload import metrics
+from djload import diagnosis, metrics
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
 from djload.masking import masked
@@ -73,7 +73,10 @@ SLIDE_METRICS = (
 HEADROOM_METRICS = (
     Metric("server_cpu_ms_per_request", "Server CPU per request", "server CPU/req", "{:.3f} ms"),
     Metric("generator_busy_percent", "Load generator busy", "generator", "{:.0f}% busy"),
+    # What the server's process tree held at its peak (djload.memory): what decides how many workers fit.
+    Metric("server_memory_mib", "Server memory", "memory", "{:.0f} MiB"),
 )
+MEMORY_PER_WORKER = Metric("server_memory_mib_per_worker", "Server memory per worker", "memory/worker", "{:.1f} MiB")
 # ---- the metrics a threshold or a comparison may name: every number a run measures ------------------
 
 
@@ -92,7 +95,7 @@ LATENCY_METRICS = (
     Metric("p999_ms", "p99.9 latency", "p99.9", "{:.1f} ms"),
     Metric("max_ms", "Max latency", "max", "{:.1f} ms"),
 )
-METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS}
+METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS + (MEMORY_PER_WORKER,)}
 # The slide numbers that physics fixes, compared with the talk's in percent; the others are compared by eye.
 COMPARED = ("total_time_s", "mean_latency_ms")
 
@@ -178,7 +181,7 @@ class Part:
 class Asked(Part):
     """What the scenario asked for."""
 
-    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest"})
+    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest", "diagnosis"})
 
     scenario: str
     description: str = ""
@@ -206,6 +209,9 @@ class Asked(Part):
     # A digest of all that the scenario asks a run to do, beyond the fields above (a mix's bodies, headers
     # and statuses, the swarm's and the database's other settings): `compare` warns when two differ.
     scenario_digest: str | None = None
+    # What the mode will cost and what will fail for the site's settings and views, known before the run
+    # (djload.diagnosis): a user's project's adapted middleware, its views' kinds, its warnings.
+    diagnosis: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, scenario: "Scenario") -> "Asked":
@@ -231,6 +237,9 @@ class Asked(Part):
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
             spawn_rate=scenario.swarm.spawn_rate,
+            diagnosis=diagnosis.of_scenario(
+                scenario.site, scenario.server.mode, [r.path for r in scenario.requests] or [scenario.endpoint.url_path]
+            ),
             scenario_digest=_digest(
                 {
                     "server": scenario.server,
@@ -360,13 +369,14 @@ class Headroom(Part):
     generator_bound: bool = False
     server_cpu_percent: float | None = None
     server_cpu_ms_per_request: float | None = None
+    # The server's process tree at its peak in the window, Pss summed (djload.memory); None before rows had it.
+    server_memory_mib: float | None = None
+    server_memory_mib_per_worker: float | None = None
     # swarm.reference / --reference: the tool run against the same server right after the swarm, its RPS
     # with the swarm's connections, duration and CPUs, and its command line (djload.reference).
     reference_tool: str | None = None
     reference_rps: float | None = None
     reference_command: list[str] | None = None
-    # The peak resident memory of the server's processes over the run (MiB); None where it was not read.
-    server_memory_mib: float | None = None
 
 
 @dataclass

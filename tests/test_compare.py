@@ -47,12 +47,12 @@ def test_a_run_compared_with_itself_has_no_significant_change(runs: tuple[Path, 
     assert "short: no significant change; Mann-Whitney U on per-request latencies" in done.stdout
     assert "WARNING" not in done.stdout and "REGRESSION" not in done.stdout
     page = (tmp_path / "cmp" / "compare.html").read_text()
-    # Self-contained: the five metrics' old-vs-new bars inline, nothing fetched from elsewhere.
-    assert page.count("data:image/png;base64,") == 5 and not re.search(r'(src|href)="(?!data:|#)', page)
+    # Self-contained: the six metrics' old-vs-new bars inline (memory the sixth), nothing fetched from elsewhere.
+    assert page.count("data:image/png;base64,") == 6 and not re.search(r'(src|href)="(?!data:|#)', page)
     markdown = (tmp_path / "cmp" / "compare.md").read_text()
     assert "| short |" in markdown and "no significant change" in markdown
     pictures = re.findall(r"!\[[^]]*\]\((figures/compare-[a-z0-9_]+\.png)\)", markdown)
-    assert len(pictures) == 5 and all((tmp_path / "cmp" / picture).is_file() for picture in pictures)
+    assert len(pictures) == 6 and all((tmp_path / "cmp" / picture).is_file() for picture in pictures)
 
 
 def test_a_run_twice_as_slow_is_a_regression(runs: tuple[Path, Path]) -> None:

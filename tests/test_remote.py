@@ -46,6 +46,11 @@ def test_control_endpoint_hands_each_run_its_cpu_and_log_lines(scenario_file: Sc
     for count, out, usage in runs:
         # The server worked, but far less than the window: its views sleep.
         assert 0 < usage["server_cpu_percent"] < 100 and usage["server_cpu_ms_per_request"] > 0
+        # The site's memory is sampled there too, with its CPU: a --control run's rows have it.
+        assert (
+            5 < usage["server_memory_mib"] < 4000
+            and 0 < usage["server_memory_mib_per_worker"] <= usage["server_memory_mib"]
+        )
         stats = serverlog.read(out / "server.log")  # only this run's lines: its own views, all at once under ASGI
         assert (stats.views_started, stats.views_finished, stats.peak_in_view) == (count, count, count)
         assert len((out / "access.log").read_text().splitlines()) == count
