@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from djload import metrics
+from djload import metrics, plausible
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
 from djload.sites import BUNDLED
@@ -150,6 +150,8 @@ class Part:
                 raise SummaryError(
                     f"{where}: {name}: expected {_type_name(hints[name])}, got {type(value).__name__} {value!r:.60}"
                 )
+            if wrong := plausible.problem(name, value):
+                raise SummaryError(f"{where}: {wrong}")
             values[name] = value
         try:
             return cls(**values)
@@ -472,10 +474,10 @@ class Row:
         if not isinstance(data, dict):
             raise SummaryError(f"{where}: expected a JSON object, got {type(data).__name__}")
         version = data.get("schema_version", SCHEMA_VERSION)  # rows written before versioning are version 1
-        if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= SCHEMA_VERSION:
+            upgrade = "; upgrade djload" if isinstance(version, int) and version > SCHEMA_VERSION else ""
             raise SummaryError(
-                f"{where}: schema_version {version!r} is not one this djload reads (up to {SCHEMA_VERSION}); "
-                "upgrade djload"
+                f"{where}: schema_version {version!r} is not one this djload reads (1 to {SCHEMA_VERSION}){upgrade}"
             )
         run = data.get("run")
         if run is not None and not _fits(run, int):
