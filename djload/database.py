@@ -33,7 +33,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,8 @@ class Database:
 
     url: str  # sqlite:////abs/path, postgresql://user@host:port/name, or a booted one's socket_url()
     info: DatabaseInfo
+    # A booted server's process: a run watches it (djload.deaths) and names its death.
+    process: "subprocess.Popen[bytes] | None" = field(default=None, compare=False, repr=False)
 
     def environment(self) -> dict[str, str]:
         """The variables the site's settings read (site/django_adjango/settings.py)."""
@@ -251,7 +253,7 @@ def postgres(log: Path, pool: bool = False, conn_max_age: int = 0) -> Iterator[D
     server = start_postgres(log)
     try:
         version = wait_ready(server)
-        yield Database(server.url, DatabaseInfo("postgresql", version, pool, conn_max_age))
+        yield Database(server.url, DatabaseInfo("postgresql", version, pool, conn_max_age), server.process)
     finally:
         stop_postgres(server)
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from djload import (
+    cause,
     cpus,
+    deaths,
     headroom,
     ideal,
     layout,
@@ -34,7 +36,7 @@ from djload.records import Record
 from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
 from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, over_budget
 from djload.servers import RunningServer
-from djload.stack import Stack
+from djload.stack import Stack, needs_upstream
 from djload.summary import Row
 from djload.thresholds import judge as judge_thresholds
 
@@ -126,7 +128,7 @@ class _Counts:
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
            monitor: headroom.Monitor, ahead: BootAhead | None = None,
-           tracker: progress.Tracker | None = None) -> list[Record]:  # fmt: skip
+           tracker: progress.Tracker | None = None, watch: deaths.Watch | None = None) -> list[Record]:  # fmt: skip
     if sites.master_bind:
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
@@ -147,7 +149,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
     try:
         return swarm.run(
             spec, server=server.process if server else None, monitor=monitor, while_running=while_running,
-            started=waiting,
+            started=waiting, death=watch.check if watch else None,
         )  # fmt: skip
     except Interrupted:
         # locust was stopped with SIGINT and wrote what it had: keep it in the partial result.
@@ -199,10 +201,11 @@ def run_scenario(
             monitor.watch("server", server.process.pid)
             row.facts.update({"server_command": server.argv, "boot_s": server.boot_s})
             row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
-            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker)
+            watch = deaths.Watch(stack.dependencies(scenario) if stack else {}, server.process, server.log)
+            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker, watch)
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
-            summarize_run(row, scenario, recorded, server, monitor)
+            summarize_run(row, scenario, recorded, server, monitor, watch=watch)
             _workers_headroom(row, sites, out_dir, recorded)
             run_reference(row, scenario, server.base_url)
 
@@ -216,7 +219,8 @@ def _workers_headroom(row: Row, sites: Sites, out_dir: Path, records: list[Recor
 
 
 def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: RunningServer | None,
-                  monitor: headroom.Monitor | None = None, log: Path | None = None) -> None:  # fmt: skip
+                  monitor: headroom.Monitor | None = None, log: Path | None = None,
+                  watch: deaths.Watch | None = None) -> None:  # fmt: skip
     """The run's records → the row's measurement, ideal, headroom, and its status: completed, or failed and why.
     The server's log is server's, or log for a site served elsewhere; without either there is no log analysis."""
     row.measured.update(metrics.summarize(records))
@@ -235,9 +239,12 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     death = ""
     if server and server_exit is not None:
         death = f"server {processes.describe_exit(server_exit)} during the run"
+    elif server:  # what the server relies on, seen dead while the swarm ran, or a worker's death in its log
+        death = (watch.check() if watch else "") or deaths.worker_death(server.log)
     recorded, failed = row.measured.completed_requests or 0, row.measured.total_errors or 0
-    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
-    if server and death:
+    why = cause.failures(records, log, upstream=needs_upstream(scenario))
+    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death, why)
+    if server and server_exit is not None:
         row.status.problem += f"\n{processes.tail(server.log)}"
 
 

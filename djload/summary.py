@@ -370,17 +370,22 @@ class Status(Part):
         return status
 
     @classmethod
-    def judged(cls, recorded: int, failed: int, expected: int | None, server_death: str = "") -> "Status":
+    def judged(
+        cls, recorded: int, failed: int, expected: int | None, server_death: str = "", cause: str = ""
+    ) -> "Status":
         """A run's status from its counts: completed only when every expected request was recorded, none
-        failed and the server lived to the end (server_death says how it died otherwise)."""
+        failed and the server lived to the end (server_death says how it or what it needs died otherwise).
+        cause: the failures' most common error (djload.cause), which the first line names."""
         if server_death:
-            return cls("failed", f"{server_death}; {recorded} of {expected} requests recorded, {failed} failed")
+            said = f" with {cause}" if failed and cause else ""
+            of = f" of {expected}" if expected is not None else ""  # a run for a duration expects no count
+            return cls("failed", f"{server_death}; {recorded}{of} requests recorded, {failed} failed{said}")
         if expected is not None and recorded != expected:
             return cls("failed", f"{recorded} of {expected} requests recorded")
         if not recorded:
             return cls("failed", "no request was recorded")
         if failed:
-            return cls("failed", f"{failed} requests failed")
+            return cls("failed", f"{failed} requests failed" + (f": {cause}" if cause else ""))
         return cls("completed", "")
 
 
