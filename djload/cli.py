@@ -22,6 +22,7 @@ from typing import NoReturn
 from djload import (
     compare,
     console,
+    controlauth,
     cpus,
     database,
     engine,
@@ -495,7 +496,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if args.control_port:
                 control = remote.control(server, folder.path, args.host, args.control_port, args.allow_remote)
                 url = stack.enter_context(control)
-                print(f"control endpoint (djload run --control): {url}")
+                # The token in clear only when djload made it up: the user needs it for --control.
+                shown = servers.masked(url) if controlauth.from_environment() else url
+                print(f"control endpoint (djload run --control): {shown}")
             print(f"server log: {folder.path / 'server.log'}; press Ctrl-C to stop", flush=True)
             return _until_one_exits({"server": (server.process, None)})
 

@@ -8,14 +8,15 @@ a whole summary of what it did. The results folder is finished (renamed) whateve
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from djload import (
     capacity,
+    cause,
     cpus,
+    deaths,
     headroom,
     ideal,
     layout,
@@ -39,7 +40,7 @@ from djload.records import Record
 from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
 from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, over_budget
 from djload.servers import RunningServer
-from djload.stack import Stack
+from djload.stack import Stack, needs_upstream
 from djload.summary import Row
 from djload.thresholds import judge as judge_thresholds
 
@@ -131,7 +132,7 @@ class _Counts:
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
            monitor: headroom.Monitor, ahead: BootAhead | None = None,
-           tracker: progress.Tracker | None = None) -> list[Record]:  # fmt: skip
+           tracker: progress.Tracker | None = None, watch: deaths.Watch | None = None) -> list[Record]:  # fmt: skip
     if sites.master_bind:
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
@@ -152,7 +153,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
     try:
         recorded = swarm.run(
             spec, server=server.process if server else None, monitor=monitor, while_running=while_running,
-            started=waiting,
+            started=waiting, death=watch.check if watch else None,
         )  # fmt: skip
         row.measured.login = swarm.logins(out_dir)
         return recorded
@@ -229,10 +230,11 @@ def _run_scenario(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, war
             if scenario.capacity:
                 _search(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
                 return
-            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker)
+            watch = deaths.Watch(stack.dependencies(scenario) if stack else {}, server.process, server.log)
+            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker, watch)
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
-            summarize_run(row, scenario, recorded, server, monitor)
+            summarize_run(row, scenario, recorded, server, monitor, watch=watch)
             _workers_headroom(row, sites, out_dir, recorded)
             run_reference(row, scenario, server.base_url)
 
@@ -283,7 +285,8 @@ def _workers_headroom(row: Row, sites: Sites, out_dir: Path, records: list[Recor
 
 
 def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: RunningServer | None,
-                  monitor: headroom.Monitor | None = None, log: Path | None = None) -> None:  # fmt: skip
+                  monitor: headroom.Monitor | None = None, log: Path | None = None,
+                  watch: deaths.Watch | None = None) -> None:  # fmt: skip
     """The run's records → the row's measurement, ideal, headroom, and its status: completed, or failed and why.
     The server's log is server's, or log for a site served elsewhere; without either there is no log analysis."""
     row.measured.update(metrics.summarize(records))
@@ -306,14 +309,13 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     death = ""
     if server and server_exit is not None:
         death = f"server {processes.describe_exit(server_exit)} during the run"
+    elif server:  # what the server relies on, seen dead while the swarm ran, or a worker's death in its log
+        death = (watch.check() if watch else "") or deaths.worker_death(server.log)
     recorded, failed = row.measured.completed_requests or 0, row.measured.total_errors or 0
-    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
-    if server and death:
+    why = cause.failures(records, log, upstream=needs_upstream(scenario))
+    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death, why)
+    if server and server_exit is not None:
         row.status.problem += f"\n{processes.tail(server.log)}"
-    commonest = Counter(r.error for r in records if r.error).most_common(1)
-    if commonest and scenario.site.project and not death:  # a project's errors are its own: say the commonest
-        error, count = commonest[0]
-        row.status.problem += f"; {count} of them: {servers.masked(error.removeprefix('CatchResponseError: '))}"
     failed_logins = (row.measured.login or {}).get("failures") or []
     if failed_logins:  # the users that could not sign in sent nothing: the sign-in is why
         more = f" (and {len(failed_logins) - 1} more)" if len(failed_logins) > 1 else ""

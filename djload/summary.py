@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from djload import diagnosis, metrics
+from djload import diagnosis, metrics, plausible
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
 from djload.masking import masked
@@ -154,6 +154,8 @@ class Part:
                 raise SummaryError(
                     f"{where}: {name}: expected {_type_name(hints[name])}, got {type(value).__name__} {value!r:.60}"
                 )
+            if wrong := plausible.problem(name, value):
+                raise SummaryError(f"{where}: {wrong}")
             values[name] = value
         try:
             return cls(**values)
@@ -406,17 +408,22 @@ class Status(Part):
         return status
 
     @classmethod
-    def judged(cls, recorded: int, failed: int, expected: int | None, server_death: str = "") -> "Status":
+    def judged(
+        cls, recorded: int, failed: int, expected: int | None, server_death: str = "", cause: str = ""
+    ) -> "Status":
         """A run's status from its counts: completed only when every expected request was recorded, none
-        failed and the server lived to the end (server_death says how it died otherwise)."""
+        failed and the server lived to the end (server_death says how it or what it needs died otherwise).
+        cause: the failures' most common error (djload.cause), which the first line names."""
         if server_death:
-            return cls("failed", f"{server_death}; {recorded} of {expected} requests recorded, {failed} failed")
+            said = f" with {cause}" if failed and cause else ""
+            of = f" of {expected}" if expected is not None else ""  # a run for a duration expects no count
+            return cls("failed", f"{server_death}; {recorded}{of} requests recorded, {failed} failed{said}")
         if expected is not None and recorded != expected:
             return cls("failed", f"{recorded} of {expected} requests recorded")
         if not recorded:
             return cls("failed", "no request was recorded")
         if failed:
-            return cls("failed", f"{failed} requests failed")
+            return cls("failed", f"{failed} requests failed" + (f": {cause}" if cause else ""))
         return cls("completed", "")
 
 
@@ -511,10 +518,10 @@ class Row:
         if not isinstance(data, dict):
             raise SummaryError(f"{where}: expected a JSON object, got {type(data).__name__}")
         version = data.get("schema_version", SCHEMA_VERSION)  # rows written before versioning are version 1
-        if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= SCHEMA_VERSION:
+            upgrade = "; upgrade djload" if isinstance(version, int) and version > SCHEMA_VERSION else ""
             raise SummaryError(
-                f"{where}: schema_version {version!r} is not one this djload reads (up to {SCHEMA_VERSION}); "
-                "upgrade djload"
+                f"{where}: schema_version {version!r} is not one this djload reads (1 to {SCHEMA_VERSION}){upgrade}"
             )
         run = data.get("run")
         if run is not None and not _fits(run, int):
