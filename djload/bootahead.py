@@ -39,6 +39,9 @@ class BootAhead:
         self.swarm: swarm.Started | None = None
         self.stopping: list[subprocess.Popen[bytes]] = []
         self.preloading: threading.Thread | None = None
+        # The first run's boot that failed here, and its folder: the run takes the failure, not a second
+        # boot (a project's setup runs once per boot, also when it fails).
+        self.failed: tuple[Path, servers.BootError] | None = None
 
     def stop_later(self, process: subprocess.Popen[bytes]) -> None:
         """Ask a finished run's server to stop and let the next run start meanwhile; tick() reaps it."""
@@ -49,13 +52,16 @@ class BootAhead:
         """The plan's first run: its server and its locust started together, at once.
 
         Nothing is measured yet, so nothing waits for idle time: locust starts Python and imports itself
-        (about 0.4 s) while the server boots, instead of after it answers. A start that fails here fails
-        again, and is reported, when the run takes its server.
+        (about 0.4 s) while the server boots, instead of after it answers. A boot that fails here is the
+        run's failure when it takes its server, not a second boot.
         """
         self.out_dir = out_dir()
         try:
             self.server = self._start_server(scenario, self.out_dir)
-        except (servers.BootError, OSError):
+        except servers.BootError as exc:
+            self.failed = (self.out_dir, exc)
+            return
+        except OSError:
             return
         if self._swarm_ahead(scenario):
             self.swarm = swarm.start_ahead(swarm.SwarmSpec(scenario, self.server.base_url, self.out_dir))
@@ -92,7 +98,8 @@ class BootAhead:
 
     def _swarm_ahead(self, scenario: Scenario) -> bool:
         # A mix that reads a model's keys gets them after its server's setup: its command line waits for them.
-        ready = not modelkeys.labels(scenario)
+        # A capacity search starts one locust per step, with the rate of the steps before: none can wait ahead.
+        ready = not modelkeys.labels(scenario) and not scenario.capacity
         return self.swarm_ahead and scenario.swarm.processes == 1 and self.server is not None and ready
 
     @staticmethod
@@ -103,7 +110,11 @@ class BootAhead:
             return True  # the next run's own wait for readiness says what went wrong
 
     def take(self, out_dir: Path) -> RunningServer | None:
-        """The server started ahead for out_dir, if there is one; the caller stops it."""
+        """The server started ahead for out_dir, if there is one; the caller stops it. BootError when its
+        start failed here: the run reports that failure rather than boot (and run the setup) again."""
+        failed, self.failed = self.failed, None
+        if failed and failed[0] == out_dir:
+            raise failed[1]
         server, self.server = self.server, None
         if server and self.out_dir == out_dir:
             return server

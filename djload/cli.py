@@ -22,6 +22,7 @@ from typing import NoReturn
 from djload import (
     compare,
     console,
+    controlauth,
     cpus,
     database,
     engine,
@@ -36,6 +37,7 @@ from djload import (
     starter,
     swarm,
 )
+from djload.diagnosis import known_failures
 from djload.modes import MODES
 from djload.processes import Interrupted
 from djload.project import ProjectError
@@ -57,7 +59,7 @@ from djload.scenario import (
     with_warmup,
 )
 from djload.stack import Stack, check_stack
-from djload.summary import SummaryError
+from djload.summary import Asked, SummaryError
 from djload.yamlcheck import Check, between, positive, type_name
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BOOT, EXIT_BREACHED = 0, 1, 2, 3, 4
@@ -373,6 +375,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fail_on_deviation=args.fail_on_deviation, overrides=overrides, progress=args.progress,
     )  # fmt: skip
     _say_limits(plan.scenarios, plan.sites.targets)
+    _say_known_failures(plan.scenarios)
     label = Path(args.paths[0]).stem if len(args.paths) == 1 else "run"
     # Nothing between the folder's creation and run_plan, which always finishes it.
     folder = RunFolder(args.out) if args.out else RunFolder.new(label)
@@ -390,6 +393,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.junit:
         junit.write(args.junit, outcome.rows)
     return exit_code(outcome)
+
+
+def _say_known_failures(scenarios: list[Scenario]) -> None:
+    """Before anything starts: each combination of a mode and a view known to fail (djload.diagnosis)."""
+    found = [(s.name, Asked.of(s).diagnosis) for s in scenarios]
+    for line in known_failures(found):
+        print(f"WARNING: {line}", file=sys.stderr)
 
 
 def _say_limits(scenarios: list[Scenario], elsewhere: Container[str] = ()) -> None:
@@ -486,7 +496,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if args.control_port:
                 control = remote.control(server, folder.path, args.host, args.control_port, args.allow_remote)
                 url = stack.enter_context(control)
-                print(f"control endpoint (djload run --control): {url}")
+                # The token in clear only when djload made it up: the user needs it for --control.
+                shown = servers.masked(url) if controlauth.from_environment() else url
+                print(f"control endpoint (djload run --control): {shown}")
             print(f"server log: {folder.path / 'server.log'}; press Ctrl-C to stop", flush=True)
             return _until_one_exits({"server": (server.process, None)})
 

@@ -16,7 +16,10 @@ from djload.metrics import deviation
 from djload.significance import Test, mann_whitney_u, welch_t
 from djload.summary import METRICS, Metric, Row, percent
 
-COMPARED_KEYS = ("total_time_s", "mean_latency_ms", "p99_ms", "effective_rps", "server_cpu_ms_per_request")
+COMPARED_KEYS = ("total_time_s", "mean_latency_ms", "p99_ms", "effective_rps", "server_cpu_ms_per_request",
+                 "server_memory_mib")  # fmt: skip
+# Not from the requests: their latencies' test says nothing of it; only a --repeat's runs test it.
+NOT_FROM_REQUESTS = frozenset({"server_memory_mib"})
 COMPARED = tuple(METRICS[key] for key in COMPARED_KEYS)
 HIGHER_IS_BETTER = frozenset({"effective_rps"})
 # What makes a scenario slower, for the verdict and --max-regression.
@@ -27,7 +30,7 @@ SOFTWARE = ("django", "gunicorn", "uvicorn", "uvicorn-worker", "locust", "djload
 MACHINE = (("python", "Python"), ("cpu_model", "CPU model"), ("cpu_count", "CPU count"),
            ("cpus_available", "CPUs available"))  # fmt: skip
 # Asked fields that do not change a run; and the digest of the rest of the scenario, said in words below.
-NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides", "scenario_digest"})
+NOT_SETTINGS = frozenset({"description", "source", "matrix", "overrides", "scenario_digest", "diagnosis"})
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ def pair(name: str, old: Row, new: Row, old_folder: Path, new_folder: Path) -> P
         test = requests
         if repeated:
             test = welch_t(_values(old, metric.key), _values(new, metric.key))
+        elif metric.key in NOT_FROM_REQUESTS:
+            test = None
         elif Change(metric, before, after, None).worse != latency.worse:
             # The requests' test says which way the latencies moved; a metric that moved the other way
             # (by chance, or for another reason) is not made significant by it.

@@ -1,7 +1,7 @@
 """Summary rows → what the terminal shows: the slide's table and the warnings under it. No matplotlib here,
 so that a run prints its table without waiting for the report's imports."""
 
-from djload import headroom, thresholds
+from djload import capacityreport, headroom, thresholds
 from djload.summary import COMPARED, HEADROOM_METRICS, SLIDE_METRICS, Row, cell, percent
 
 
@@ -12,6 +12,9 @@ def table(rows: list[Row]) -> str:
     """
     metrics = SLIDE_METRICS + HEADROOM_METRICS
     header = ["scenario", "server", "endpoint", "status"] + [metric.column for metric in metrics]
+    searched = any(row.search.capacity_steps is not None for row in rows)
+    if searched:  # a search's row: its numbers are those of the step at capacity
+        header.insert(4, "capacity")
     lines = [header]
     for row in rows:
         asked, expected = row.asked, row.asked.expected
@@ -22,13 +25,19 @@ def table(rows: list[Row]) -> str:
             cells.append(metric.cell(value) + (f" ({change})" if change else ""))
         status = "BREACHED" if row.completed and row.breaches else row.status.status
         lines.append([asked.scenario, asked.server_mode, asked.endpoint, status] + cells)
+        if searched:
+            lines[-1].insert(4, capacityreport.cell_of(row))
         share = row.reference_share
         if share is not None:
             lines[-1][-1] += f" · {share:.0%} of {row.headroom.reference_tool}"
         if row.headroom.generator_bound:
             lines[-1][-1] += " GENERATOR-BOUND"
         if expected:
-            lines.append(["", "", "", "talk"] + [metric.cell(expected.get(metric.key)) for metric in SLIDE_METRICS])
+            lines.append(
+                ["", "", "", "talk"]
+                + [""] * searched
+                + [metric.cell(expected.get(metric.key)) for metric in SLIDE_METRICS]
+            )
             lines[-1] += [""] * (len(header) - len(lines[-1]))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
@@ -94,6 +103,8 @@ def warnings(rows: list[Row]) -> list[str]:
             )
         if row.headroom.generator_bound:
             lines.append("WARNING: " + headroom.advice(row.to_json()))
+        if row.search.capacity_limited_by == "generator":
+            lines.append("WARNING: " + capacityreport.advice(row))
         for check in row.breaches:
             lines.append(f"THRESHOLD BREACHED: {row.name}: {thresholds.describe(check)}")
     return lines

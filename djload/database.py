@@ -1,10 +1,19 @@
 """The database a run's site uses: a SQLite file, a PostgreSQL server booted for the run, or one given.
 
 A booted PostgreSQL comes from the machine's installation (Debian: package ``postgresql``, binaries in
-``/usr/lib/postgresql/<version>/bin``): ``initdb`` into a temporary folder, then the server on a free
-loopback port with its socket in that folder, so nothing of it is visible beyond this machine's
-loopback and nothing is left behind. ``initdb`` refuses to run as root, so as root both run as the
-package's ``postgres`` user (``runuser``), on a folder that user owns; otherwise as the current user.
+``/usr/lib/postgresql/<version>/bin``): ``initdb`` into a temporary folder, then the server with its
+socket in that folder, so that nothing is left behind. ``initdb`` refuses to run as root, so as root both
+run as the package's ``postgres`` user (``runuser``), on a folder that user owns; otherwise as the
+current user.
+
+Private: the server listens on no TCP address, only on its Unix socket, and the socket's folder is
+``0700`` (``mkdtemp``): only its owner (and root) can enter it, so another local account cannot even
+reach the server. The folder is the check, as ``peer`` authentication would be: ``pg_hba`` trusts the
+socket and asks SCRAM on any host line. A password check on the socket would add SCRAM's CPU to every
+connection the site opens (with ``conn_max_age: 0``, one per request) and be measured as the views' time.
+The site connects as ``djload``, a role with LOGIN that owns its database and nothing more (no
+SUPERUSER: no ``COPY ... TO PROGRAM``, no reading the server's files); the superuser ``djload_admin``
+only creates that role and database.
 
 The server runs as ``postgres`` in the foreground, in its own process group like every other child,
 not through ``pg_ctl start``: pg_ctl detaches the server into a session of its own (setsid), where
@@ -21,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +46,8 @@ SCHEMES = ("postgres", "postgresql")  # of a database.url
 PACKAGE = "postgresql"  # the Debian package that holds the server
 INSTALL_ROOT = Path("/usr/lib/postgresql")
 OWNER = "postgres"  # the package's system user, which owns a booted server's files when djload is root
-USER = "djload"  # the booted server's superuser, the one the site connects as
+ADMIN = "djload_admin"  # the booted server's superuser: creates the site's role and database, nothing else
+USER = "djload"  # the role the site connects as: LOGIN and its database's owner, no superuser
 NAME = "djload"  # the database the site uses
 READY_TIMEOUT_S = 60.0
 SETUP_TIMEOUT_S = 120.0
@@ -71,8 +82,10 @@ class DatabaseInfo:
 class Database:
     """Where the site finds its database, and what the run reports about it."""
 
-    url: str  # sqlite:////abs/path or postgresql://user@host:port/name
+    url: str  # sqlite:////abs/path, postgresql://user@host:port/name, or a booted one's socket_url()
     info: DatabaseInfo
+    # A booted server's process: a run watches it (djload.deaths) and names its death.
+    process: "subprocess.Popen[bytes] | None" = field(default=None, compare=False, repr=False)
 
     def environment(self) -> dict[str, str]:
         """The variables the site's settings read (site/django_adjango/settings.py)."""
@@ -132,6 +145,12 @@ class RunningPostgres:
     version: str = ""
 
 
+def socket_url(user: str, folder: Path, port: int, name: str) -> str:
+    """A libpq URL of a server's Unix socket in folder (libpq's host= and port= query parameters)."""
+    query = urllib.parse.urlencode({"host": str(folder), "port": port})
+    return f"postgresql://{user}@/{name}?{query}"
+
+
 def _owned(argv: list[str]) -> list[str]:
     """argv as the user that owns the server's files: the package's user when djload is root."""
     return ["runuser", "-u", OWNER, "--", *argv] if os.geteuid() == 0 else argv
@@ -169,43 +188,46 @@ def _run_to_end(argv: list[str], log: Path, cwd: Path, what: str, env: dict[str,
         raise DatabaseError(f"{what} {processes.describe_exit(returncode)}\n{processes.tail(log)}")
 
 
-def start_postgres(log: Path, host: str = HOST) -> RunningPostgres:
+def start_postgres(log: Path) -> RunningPostgres:
     """initdb into a new temporary folder and start the server there, without waiting for it."""
     binaries = find_binaries()
     folder = _make_folder()
     try:
         data = folder / "data"
-        # trust on loopback only: the server lives for one run; a password check (SCRAM) would add its
-        # CPU to every connection the site opens, and that would be measured as the views' time.
+        # Trust on the socket only: its 0700 folder is the check (see the module's docstring). Any TCP
+        # line asks SCRAM, though the server listens on no TCP address at all.
         initdb = [
-            str(binaries / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "--encoding=UTF8",
-            "--locale=C", "--no-sync", "--no-instructions",
+            str(binaries / "initdb"), "-D", str(data), "-U", ADMIN, "--auth-local=trust",
+            "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions",
         ]  # fmt: skip
         _run_to_end(_owned(initdb), log, folder, "initdb", _environment())
-        port = free_port(host)
+        # The socket's name holds the port: a free one, so that two servers never share a name.
+        port = free_port(HOST)
         argv = _owned([
             str(binaries / "postgres"), "-D", str(data),
-            "-c", f"listen_addresses={host}", "-p", str(port), "-k", str(folder),
+            "-c", "listen_addresses=", "-p", str(port), "-k", str(folder), "-c", "unix_socket_permissions=0700",
             "-c", f"max_connections={MAX_CONNECTIONS}",
         ])  # fmt: skip
         process = processes.start(argv, log, cwd=folder, env=_environment(), append=True)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return RunningPostgres(process, argv, folder, log, url=f"postgresql://{USER}@{host}:{port}/{NAME}")
+    return RunningPostgres(process, argv, folder, log, url=socket_url(USER, folder, port, NAME))
 
 
 def wait_ready(server: RunningPostgres, timeout_s: float = READY_TIMEOUT_S) -> str:
-    """Wait until the server accepts connections, create the site's database; returns the server's version."""
+    """Wait until the server accepts connections, create the site's role and database; returns its version."""
     began = time.monotonic()
-    maintenance = server.url.rsplit("/", 1)[0] + "/postgres"
+    port = int(urllib.parse.parse_qs(urllib.parse.urlsplit(server.url).query)["port"][0])
+    maintenance = socket_url(ADMIN, server.folder, port, "postgres")
     while True:
         if server.process.poll() is not None:
             ended = processes.describe_exit(server.process.returncode)
             raise DatabaseError(f"PostgreSQL {ended} before accepting connections\n{processes.tail(server.log)}")
         try:
             with psycopg.connect(maintenance, connect_timeout=2, autocommit=True) as connection:
-                connection.execute(f"CREATE DATABASE {NAME}")
+                connection.execute(f"CREATE ROLE {USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+                connection.execute(f"CREATE DATABASE {NAME} OWNER {USER}")
                 server.version = version_text(connection.info.server_version)
                 return server.version
         except psycopg.OperationalError:
@@ -226,12 +248,12 @@ def stop_postgres(server: RunningPostgres) -> None:
 
 
 @contextmanager
-def postgres(log: Path, pool: bool = False, conn_max_age: int = 0, host: str = HOST) -> Iterator[Database]:
+def postgres(log: Path, pool: bool = False, conn_max_age: int = 0) -> Iterator[Database]:
     """A PostgreSQL server for the duration of the block; always stopped and removed afterwards."""
-    server = start_postgres(log, host)
+    server = start_postgres(log)
     try:
         version = wait_ready(server)
-        yield Database(server.url, DatabaseInfo("postgresql", version, pool, conn_max_age))
+        yield Database(server.url, DatabaseInfo("postgresql", version, pool, conn_max_age), server.process)
     finally:
         stop_postgres(server)
 

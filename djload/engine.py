@@ -8,13 +8,15 @@ a whole summary of what it did. The results folder is finished (renamed) whateve
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from djload import (
+    capacity,
+    cause,
     cpus,
+    deaths,
     headroom,
     ideal,
     layout,
@@ -38,7 +40,7 @@ from djload.records import Record
 from djload.results import NoRoom, RunFolder, machine_metadata, now_iso, write_command_lines
 from djload.scenario import NORMAL, Budget, Placement, Scenario, ScenarioError, over_budget
 from djload.servers import RunningServer
-from djload.stack import Stack
+from djload.stack import Stack, needs_upstream
 from djload.summary import Row
 from djload.thresholds import judge as judge_thresholds
 
@@ -130,7 +132,7 @@ class _Counts:
 
 def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
            monitor: headroom.Monitor, ahead: BootAhead | None = None,
-           tracker: progress.Tracker | None = None) -> list[Record]:  # fmt: skip
+           tracker: progress.Tracker | None = None, watch: deaths.Watch | None = None) -> list[Record]:  # fmt: skip
     if sites.master_bind:
         master: swarm.Master | None = swarm.Master(sites.master_bind, external=True)
     else:
@@ -151,7 +153,7 @@ def _swarm(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites,
     try:
         recorded = swarm.run(
             spec, server=server.process if server else None, monitor=monitor, while_running=while_running,
-            started=waiting,
+            started=waiting, death=watch.check if watch else None,
         )  # fmt: skip
         row.measured.login = swarm.logins(out_dir)
         return recorded
@@ -198,6 +200,9 @@ def _run_scenario(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, war
             warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
             row.facts.warmup_requests = servers.warm_up(target, path or "", warmup, timeout_s)
             site = remote.Control(control, sites.allow_remote) if control else None
+            if scenario.capacity:  # the site's control measures one swarm's window, not a search's
+                _search(scenario, target, out_dir, row, sites, None, monitor)
+                return
             if site:
                 site.begin()  # after the warm-up: its requests are not the run's
             recorded = _swarm(scenario, target, out_dir, row, sites, None, monitor, tracker=tracker)
@@ -222,12 +227,53 @@ def _run_scenario(scenario: Scenario, out_dir: Path, row: Row, sites: Sites, war
             path = scenario.warmup_path
             warmup = warmup if path else 0  # a mix of POSTs only: nothing to warm up with that changes no data
             row.facts.warmup_requests = servers.warm_up(server.base_url, path or "", warmup, timeout_s)
-            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker)
+            if scenario.capacity:
+                _search(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead)
+                return
+            watch = deaths.Watch(stack.dependencies(scenario) if stack else {}, server.process, server.log)
+            recorded = _swarm(scenario, server.base_url, out_dir, row, sites, server, monitor, ahead, tracker, watch)
             monitor.stop()
             # Summarized before the server is stopped: the measurement is whole even if stopping is interrupted.
-            summarize_run(row, scenario, recorded, server, monitor)
+            summarize_run(row, scenario, recorded, server, monitor, watch=watch)
             _workers_headroom(row, sites, out_dir, recorded)
             run_reference(row, scenario, server.base_url)
+
+
+def _search(scenario: Scenario, host: str, out_dir: Path, row: Row, sites: Sites, server: RunningServer | None,
+            monitor: headroom.Monitor, ahead: BootAhead | None = None) -> None:  # fmt: skip
+    """capacity: the search's steps on the server already warmed up; the row's measurement is the step at
+    capacity's, its status completed when a rate passed and the server lived."""
+    assert scenario.capacity
+    steps: list[capacity.Step] = []
+
+    def run_step(spec: swarm.SwarmSpec) -> list[Record] | None:
+        """One step's records; None when the server died: no rate is worth offering to it."""
+        spec = replace(spec, allow_remote=sites.allow_remote)
+        row.facts.locust_command = [servers.masked(arg) for arg in swarm.command(spec)]
+        write_command_lines(spec.out_dir, server.argv if server else None, servers.masked(host),
+                            row.facts.locust_command)  # fmt: skip
+        recorded = swarm.run(spec, server=server.process if server else None, monitor=monitor,
+                             while_running=(lambda: ahead.tick(monitor)) if ahead else None)  # fmt: skip
+        return None if server and server.process.poll() is not None else recorded
+
+    try:
+        capacity.search(scenario, host, out_dir, monitor, run_step, steps)
+    finally:  # an interruption keeps the steps measured so far
+        monitor.stop()
+        best = capacity.fill(row, scenario, steps, out_dir)
+    step_scenario = capacity.step_scenario(scenario, best.offered_rps if best else 1.0, scenario.capacity.step_s)
+    summarize_run(row, step_scenario, list(best.records) if best else [], server)
+    row.ideal.update(ideal.NO_MODEL)  # the queueing model is of a closed swarm, not of rate steps
+    if best:
+        row.headroom.update(dict(best.usage))
+    if server and server.process.poll() is not None:
+        return  # summarize_run said how it died
+    if best is None:
+        first = steps[0] if steps else None
+        why = f"{first.offered_rps:g} requests/s: {first.why}" if first else "no step ran"
+        row.status = summary.Status("failed", f"capacity: not even start_rate passed: {why}")
+    else:  # a step at capacity may hold the errors its SLO allows (error_rate_percent)
+        row.status = summary.Status("completed", "")
 
 
 def _workers_headroom(row: Row, sites: Sites, out_dir: Path, records: list[Record]) -> None:
@@ -239,7 +285,8 @@ def _workers_headroom(row: Row, sites: Sites, out_dir: Path, records: list[Recor
 
 
 def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: RunningServer | None,
-                  monitor: headroom.Monitor | None = None, log: Path | None = None) -> None:  # fmt: skip
+                  monitor: headroom.Monitor | None = None, log: Path | None = None,
+                  watch: deaths.Watch | None = None) -> None:  # fmt: skip
     """The run's records → the row's measurement, ideal, headroom, and its status: completed, or failed and why.
     The server's log is server's, or log for a site served elsewhere; without either there is no log analysis."""
     row.measured.update(metrics.summarize(records))
@@ -262,14 +309,13 @@ def summarize_run(row: Row, scenario: Scenario, records: list[Record], server: R
     death = ""
     if server and server_exit is not None:
         death = f"server {processes.describe_exit(server_exit)} during the run"
+    elif server:  # what the server relies on, seen dead while the swarm ran, or a worker's death in its log
+        death = (watch.check() if watch else "") or deaths.worker_death(server.log)
     recorded, failed = row.measured.completed_requests or 0, row.measured.total_errors or 0
-    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death)
-    if server and death:
+    why = cause.failures(records, log, upstream=needs_upstream(scenario))
+    row.status = summary.Status.judged(recorded, failed, scenario.swarm.total_requests, death, why)
+    if server and server_exit is not None:
         row.status.problem += f"\n{processes.tail(server.log)}"
-    commonest = Counter(r.error for r in records if r.error).most_common(1)
-    if commonest and scenario.site.project and not death:  # a project's errors are its own: say the commonest
-        error, count = commonest[0]
-        row.status.problem += f"; {count} of them: {servers.masked(error.removeprefix('CatchResponseError: '))}"
     failed_logins = (row.measured.login or {}).get("failures") or []
     if failed_logins:  # the users that could not sign in sent nothing: the sign-in is why
         more = f" (and {len(failed_logins) - 1} more)" if len(failed_logins) > 1 else ""
@@ -354,6 +400,9 @@ def with_overrides(scenarios: list[Scenario], overrides: dict[str, float], budge
                                 "requests; give --duration instead")  # fmt: skip
             else:  # a fixed count: the count decides, not a duration
                 swarm = replace(swarm, duration_s=None)
+        if scenario.capacity and {"requests_per_user", "duration"} & set(overrides):
+            problems.append(f"{scenario.source}: --requests-per-user, --duration: the capacity search decides the "
+                            "load; give --users (the connections) only")  # fmt: skip
         if swarm.processes > swarm.users:
             problems.append(f"{scenario.source}: --users: must be at least swarm.processes ({swarm.processes}), "
                             f"got {swarm.users}")  # fmt: skip
@@ -487,7 +536,9 @@ def run_plan(plan: Plan, folder: RunFolder) -> Outcome:
                         run.run = n
                     runs.append(run)
                     tracker.start(
-                        label, scenario.swarm.total_requests, f"run {n}/{plan.repeat}" if plan.repeat > 1 else ""
+                        label,
+                        None if scenario.capacity else scenario.swarm.total_requests,
+                        f"run {n}/{plan.repeat}" if plan.repeat > 1 else "",
                     )
                     out_dir = runs_in_order[next_run][1]
                     following = runs_in_order[next_run + 1] if next_run + 1 < len(runs_in_order) else None

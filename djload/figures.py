@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from djload.capacityreport import Line  # noqa: E402
 from djload.records import Record  # noqa: E402
 
 QUEUE, VIEW, RETURN = "#f4a261", "#2a6f97", "#c9c9c9"
@@ -195,5 +196,34 @@ def compare_bars(labels: Sequence[str], old: Sequence[float | None], new: Sequen
     axes.set_xlabel(xlabel)
     axes.grid(axis="x", alpha=0.3)
     axes.legend(fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def capacity(lines: Sequence[Line], slo: dict[str, float]) -> bytes:
+    """p99 (solid) and p50 (dotted) latency against the offered rate, one colour per mode:
+    failed steps hollow, each mode's capacity a vertical mark, the SLO's latency limits drawn across."""
+    figure, axes = plt.subplots(figsize=(8.5, 4.6))
+    palette = plt.get_cmap("tab20" if len(lines) > 10 else "tab10")
+    for n, line in enumerate(lines):
+        colour = palette(n % palette.N)
+        for values, style, label in ((line.p99_ms, "-", line.label), (line.p50_ms, ":", None)):
+            points = [(x, y, ok) for x, y, ok in zip(line.offered, values, line.passed, strict=True) if y is not None]
+            axes.plot([x for x, _, _ in points], [y for _, y, _ in points], style, color=colour, label=label)
+            for x, y, ok in points:
+                axes.plot([x], [y], marker="o", color=colour, markerfacecolor=colour if ok else "white")
+        if line.capacity_rps:
+            axes.axvline(line.capacity_rps, color=colour, alpha=0.5, linewidth=1)
+            axes.annotate(f"{line.capacity_rps:g}/s", (line.capacity_rps, 1), xycoords=("data", "axes fraction"),
+                          color=colour, fontsize=7, rotation=90, va="top", ha="right")  # fmt: skip
+    for metric, limit in slo.items():
+        axes.axhline(limit, color="#c0392b", linestyle="--", linewidth=1, label=f"SLO {metric} {limit:g} ms")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("offered rate (requests/s)")
+    axes.set_ylabel("latency from the scheduled time (ms)")
+    axes.grid(alpha=0.3, which="both")
+    axes.set_title("p99 solid, p50 dotted; hollow: the step failed", fontsize=9, loc="left")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
     return _png(figure)

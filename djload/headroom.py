@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from djload import memory
+
 INTERVAL_S = 0.1
 # How often the trees' members are looked up again. Finding a process's children means reading the stat
 # file of every process on the machine (about 2 ms here); done at every sample for two trees it cost djload's
@@ -120,6 +122,7 @@ class _Tree:
     gone: set[int] = field(default_factory=set)
     waits_s: dict[tuple[int, int], float] = field(default_factory=dict)  # (pid, tid) → run-queue wait
     samples: list[tuple[float, float, float]] = field(default_factory=list)  # (time, cpu s, cpu + wait s)
+    memory_samples: memory.Samples | None = None  # the server's memory, read with its CPU (djload.memory)
 
     def sample(self, kids: dict[int, list[int]] | None = None, *, rescan: bool = True) -> None:
         """Read the members' counters; with rescan, look the members up first (in kids, or in a new children_map)."""
@@ -144,6 +147,8 @@ class _Tree:
         if self.samples:  # a child read just before its parent reaped it may dip the sum for one sample
             cpu = max(cpu, self.samples[-1][1])
         self.samples.append((now, cpu, cpu + sum(self.waits_s.values())))
+        if self.memory_samples is not None and rescan:  # at SCAN_S: reading Pss walks the page tables (~1 ms)
+            self.memory_samples.sample(self.root, self.members, now)
 
     def total_cpu_s(self) -> float:
         """The tree's CPU time: each process's own, plus what its parent reaped beyond the children's last samples.
@@ -191,7 +196,7 @@ class Monitor:
         self._thread = threading.Thread(target=self._loop, name="djload-headroom", daemon=True)
 
     def watch(self, role: str, pid: int) -> None:
-        tree = _Tree(pid)
+        tree = _Tree(pid, memory_samples=memory.Samples() if role == "server" else None)
         tree.sample()
         with self._lock:
             self.trees[role] = tree
@@ -248,6 +253,7 @@ def usage(
         "generator_bound": False,
         "server_cpu_percent": None,
         "server_cpu_ms_per_request": None,
+        **dict.fromkeys(memory.KEYS),
     }
     wall = end - start
     if wall <= 0:
@@ -270,6 +276,7 @@ def usage(
         cpu, _ = server.used(start, end)
         result["server_cpu_percent"] = round(cpu / wall * 100, 1)
         result["server_cpu_ms_per_request"] = cpu * 1000 / completed if completed else None
+        result.update(memory.usage(server.memory_samples, start, end))
     return result
 
 

@@ -35,6 +35,7 @@ import logging
 import os
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,56 @@ def url_path(options: Any) -> str:
 # Set by locustfiles/your_locustfile.py: a user's own locustfile has no mix, its requests are told apart by
 # their Locust names, which each record then keeps.
 record_names = False
+
+
+def send_entry(user: Any, entry: dict[str, Any], index: int, path: str, site: dict[str, str],
+               context: dict[str, Any] | None = None, **kwargs: Any) -> None:  # fmt: skip
+    """One request of a mix's entry (--mix) to path (its placeholders filled), marked with its entry's number.
+    Shared by the closed and the open model's locustfiles.
+
+    No redirect is followed: a record is the answer to the request it names. A redirect to the project's
+    LOGIN_URL is an error unless the entry's status asks for exactly it; an unsafe request carries the
+    CSRF token (djload.locust_login); `contains` is text the answer must hold; any other answer than the
+    status the entry expects (or a 2xx/3xx) is a failure."""
+    headers = dict(entry["headers"])
+    form = entry.get("form")
+    if entry["method"] in locust_login.UNSAFE:
+        csrf = locust_login.csrf_headers(user, entry["path"].split("?")[0], site.get("csrf_cookie", "csrftoken"))
+        for key, value in csrf.items():
+            headers.setdefault(key, value)
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": csrf["X-CSRFToken"]}
+    if form is not None:
+        data = urllib.parse.urlencode(form)
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    else:
+        data = entry["json"] if entry["json"] is not None else entry["body"]
+    # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
+    body: Any = data.encode() if data is not None else None
+    if entry["json"] is not None:
+        headers.setdefault("Content-Type", "application/json")
+    name = entry.get("name") or f"{entry['method']} {entry['path']}"
+    login_url = site.get("login_url") or ""
+    with user.client.request(entry["method"], path, name=name, data=body, headers=headers, catch_response=True,
+                             allow_redirects=False, context={**(context or {}), "entry": index},
+                             **kwargs) as response:  # fmt: skip
+        status = response.status_code
+        if status:  # 0: no answer at all; locust reports the connection's error itself
+            wanted = entry["status"]
+            if 300 <= status < 400 and status != wanted and _to_login(response, login_url):
+                response.failure("redirected to the login page: add a `login:` block")
+            elif not (status == wanted or wanted is None and 200 <= status < 400):
+                response.failure(f"HTTP {status}, expected {wanted or '2xx or 3xx'}")
+            elif entry.get("contains") is not None and entry["contains"] not in (response.text or ""):
+                response.failure("missing text")
+            else:
+                response.success()
+
+
+def _to_login(response: Any, login_url: str) -> bool:
+    """Whether a redirect goes to the project's LOGIN_URL (with or without its ?next=)."""
+    location = (response.headers or {}).get("Location") or ""
+    return bool(login_url) and urllib.parse.urlsplit(location).path == login_url
 
 
 @events.request.add_listener

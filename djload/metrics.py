@@ -137,6 +137,8 @@ REPEATED = (
     "p99_ms",
     "p999_ms",
     "server_cpu_ms_per_request",
+    "server_memory_mib",
+    "server_memory_mib_per_worker",
     "generator_busy_percent",
 )
 UNSTABLE = 0.10  # pyperf's rule: warn when the standard deviation exceeds 10% of the mean

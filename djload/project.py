@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from djload import processes
+from djload.djangofacts import DjangoFacts
 
 PROBE_TIMEOUT_S = 60.0
 
@@ -67,7 +68,8 @@ class Project:
     answers: dict[str, Answer] = field(default_factory=dict)
     login_url: str = ""
     # LOGIN_URL as a path, SESSION_COOKIE_NAME and CSRF_COOKIE_NAME: what a signed-in client needs.
-    facts: dict[str, str] = field(default_factory=dict)
+    auth: dict[str, str] = field(default_factory=dict)
+    facts: DjangoFacts = DjangoFacts()  # its middleware's and databases' settings (djload.diagnosis)
 
     def plain_routes(self) -> list[str]:
         """The routes that take no parameters, outside Django's admin: paths to send as they are."""
@@ -131,7 +133,8 @@ def inspect(
         models=tuple(result.get("models", ())),
         answers={route: Answer(found["status"], found["login"]) for route, found in result.get("answers", {}).items()},
         login_url=result.get("login_url", ""),
-        facts=dict(result.get("facts") or {}),
+        auth=dict(result.get("auth") or {}),
+        facts=DjangoFacts.from_probe(result),
     )
 
 

@@ -7,6 +7,9 @@ The site: `djload serve --control-port N` answers two requests of the run's mast
     POST /end?start=S&end=E&requests=N       stop; the server's CPU over the window S → E (epoch seconds),
                                              and the log lines written since /begin
 
+Every request carries the run's token (djload.controlauth), or gets 401; a bad number (``nan``,
+``inf``, an end before the start) gets 400. Every answer, refusals included, is a JSON object.
+
 The window is the run's (first request sent → last answer received), read with the same headroom
 sampling as a local run; containers on one host share its clock. The master writes the lines into the
 scenario's folder as server.log and access.log, so that the thread and queue analysis reads them as it
@@ -22,6 +25,7 @@ to generator.json beside the records. The generator columns then describe the pr
 """
 
 import json
+import math
 import socket
 import threading
 import time
@@ -35,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from djload import headroom
+from djload import controlauth, headroom, memory
 from djload.records import GENERATOR_REPORTS
 from djload.servers import NO_PROXY, RunningServer, TargetError, check_bind, check_target, masked
 from djload.servers import request as servers_request
@@ -44,7 +48,7 @@ LOGS = ("server.log", "access.log")
 TIMEOUT_S = 30.0
 RESOLVE_WAIT_S = 30.0  # a worker container that has just started may not be in the DNS yet
 # The server keys a site's /end answers; the generator keys come from the workers' reports.
-SERVER_KEYS = ("server_cpu_percent", "server_cpu_ms_per_request")
+SERVER_KEYS = ("server_cpu_percent", "server_cpu_ms_per_request", *memory.KEYS)
 
 
 class ControlError(Exception):
@@ -93,15 +97,32 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _window(query: dict[str, str]) -> tuple[float, float, int]:
+    """/end's start, end and requests; ValueError (a 400) for what no run measures: NaN, infinities, an end
+    before the start, a negative count."""
+    start, end, requests = float(query["start"]), float(query["end"]), int(query["requests"])
+    if not (math.isfinite(start) and math.isfinite(end)) or end < start or requests < 0:
+        raise ValueError(f"start={query['start']!r}, end={query['end']!r}, requests={query['requests']!r}: "
+                         "expected finite epoch seconds, start <= end, and a count of at least 0")  # fmt: skip
+    return start, end, requests
+
+
 @contextmanager
-def control(server: RunningServer, folder: Path, host: str, port: int, allow_remote: bool = False) -> Iterator[str]:
-    """Serve the control endpoint for server (its logs in folder) on host:port while the block runs; yields its URL."""
+def control(
+    server: RunningServer, folder: Path, host: str, port: int, allow_remote: bool = False, token: str | None = None
+) -> Iterator[str]:
+    """Serve the control endpoint for server (its logs in folder) on host:port while the block runs; yields
+    its URL with the token (controlauth.token() unless given) as the password."""
     check_bind(host, port, allow_remote)
+    secret = token or controlauth.token()
     lock = threading.Lock()
     current: list[_Measurement] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            if not controlauth.allowed(self.headers.get("Authorization"), secret):
+                self._answer(401, {"error": f"the control endpoint needs the run's token ({controlauth.TOKEN_ENV})"})
+                return
             url = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(url.query))
             try:
@@ -112,22 +133,51 @@ def control(server: RunningServer, folder: Path, host: str, port: int, allow_rem
                         current[:] = [_Measurement(server, folder)]
                         self._answer(200, {})
                     elif url.path == "/end" and current:
-                        answer = current.pop().end(float(query["start"]), float(query["end"]), int(query["requests"]))
-                        self._answer(200, answer)
+                        window = _window(query)
+                        self._answer(200, current.pop().end(*window))
                     elif url.path == "/end":
                         self._answer(409, {"error": "no measurement begun"})
                     else:
                         self._answer(404, {"error": f"unknown path {url.path}"})
             except (KeyError, ValueError) as exc:
                 self._answer(400, {"error": f"bad query: {exc}"})
+            except Exception as exc:  # noqa: BLE001 - the master gets a JSON answer whatever went wrong here
+                self._answer(500, {"error": f"{type(exc).__name__}: {exc}"})
+
+        def do_GET(self) -> None:
+            self._not_post()
+
+        def do_PUT(self) -> None:
+            self._not_post()
+
+        def do_DELETE(self) -> None:
+            self._not_post()
+
+        def do_HEAD(self) -> None:
+            self._not_post()
+
+        def _not_post(self) -> None:
+            if not controlauth.allowed(self.headers.get("Authorization"), secret):
+                self._answer(401, {"error": f"the control endpoint needs the run's token ({controlauth.TOKEN_ENV})"})
+            else:
+                self._answer(405, {"error": f"{self.command}: the control endpoint answers POST only"})
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """A malformed request (or an unsupported method) gets JSON too, not http.server's HTML page."""
+            self.close_connection = True
+            self.request_version = "HTTP/1.0"  # a line it could not read: still a status line and headers
+            self._answer(code, {"error": message or self.responses.get(code, ("",))[0]})
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            if status == 401:
+                self.send_header("WWW-Authenticate", controlauth.REALM)
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the master's two requests per run need no log of their own
@@ -136,7 +186,7 @@ def control(server: RunningServer, folder: Path, host: str, port: int, allow_rem
     thread = threading.Thread(target=httpd.serve_forever, name="djload-control", daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{httpd.server_address[1]}"
+        yield controlauth.with_token(f"http://{host}:{httpd.server_address[1]}", secret)
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -165,17 +215,27 @@ class Control:
     def _post(self, path: str) -> dict[str, Any]:
         check_target(self.url, self.allow_remote)
         request = servers_request(self.url + path, method="POST")
+        for name, value in controlauth.client_headers(self.url).items():
+            request.add_header(name, value)
         # `djload serve` opens its control endpoint just after the site answers: a refusal may only be early.
         deadline = time.monotonic() + TIMEOUT_S
+        error: Exception
         while True:
             try:
                 with NO_PROXY.open(request, timeout=TIMEOUT_S) as response:
                     return dict(json.load(response))
+            except urllib.error.HTTPError as exc:
+                error = exc
+                if exc.code == 401:
+                    error = ValueError(
+                        f"HTTP 401: it wants the run's token: the URL `djload serve` printed (with its password), "
+                        f"or the same {controlauth.TOKEN_ENV} on both sides"
+                    )
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, ConnectionRefusedError) and time.monotonic() < deadline:
                     time.sleep(0.1)
                     continue
-                error: Exception = exc
+                error = exc
             except (OSError, ValueError) as exc:
                 error = exc
             where = masked(self.url + path.split("?")[0])  # --control may carry a password: never shown

@@ -13,7 +13,20 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from djload import answers, compare, console, figures, ideal, metrics, records, serverlog, significance, summary
+from djload import (
+    answers,
+    capacityreport,
+    compare,
+    console,
+    figures,
+    ideal,
+    metrics,
+    records,
+    serverlog,
+    significance,
+    summary,
+)
+from djload.costreport import DIAGNOSIS_INTRO, MEMORY_HEADERS, MEMORY_INTRO, diagnosis_lines, memory_rows
 from djload.layout import FIGURES, REPORT_HTML, REPORT_MD
 from djload.modes import MODES
 from djload.records import Record
@@ -336,6 +349,21 @@ def io_section(rows: list[Row]) -> Section | None:
     )
 
 
+def capacity_section(rows: list[Row]) -> Section | None:
+    """The capacity searches: per group a picture of latency against the offered rate, a table per mode, and
+    which mode served the most; None when the run searched nothing."""
+    groups = capacityreport.groups(rows)
+    if not groups:
+        return None
+    blocks: list[Block] = [capacityreport.INTRO]
+    for n, (group, found) in enumerate(groups.items(), 1):
+        png = figures.capacity(capacityreport.lines(found), capacityreport.slo_limits(found))
+        blocks.append(Picture(f"capacity-{n}.png", f"latency against offered rate: {group}", png))
+        blocks.append(Table(capacityreport.HEADERS, capacityreport.table_rows(found)))
+        blocks += capacityreport.answer(found)
+    return Section("Capacity", blocks)
+
+
 def sections(folder: Path, runs: list[Run]) -> list[Section]:
     rows = [run.row for run in runs]
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(Counter(row.status.status for row in rows).items()))
@@ -394,6 +422,9 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
             ],
         ),
     ]
+    memory = memory_rows(rows)
+    if memory:
+        out.append(Section("Server memory", [MEMORY_INTRO, Table(MEMORY_HEADERS, memory)]))
     with_records = [run for run in runs if run.records]
     measured = [row for row in rows if row.measured.effective_rps is not None]
     if len(measured) > MAX_BARS:
@@ -413,6 +444,11 @@ def sections(folder: Path, runs: list[Run]) -> list[Section]:
     io = io_section(rows)
     if io:
         out.append(io)
+    searched = capacity_section(rows)
+    if searched:
+        out.append(searched)
+    if diagnosed := diagnosis_lines(rows):
+        out.append(Section("Why each mode costs what it costs", [DIAGNOSIS_INTRO, *diagnosed]))
     series = sweep_series(runs)
     if series:
         blocks: list[Block] = [

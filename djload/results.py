@@ -17,7 +17,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from djload import ROOT
+from djload import ROOT, commandlines
 
 # A write refused for want of room: no space, no quota left, a file larger than the file system allows.
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -203,6 +203,7 @@ class RunFolder:
             kept = _free_name(self.final, "-killed")
             os.rename(self.path, kept)
             (kept / LOCK).unlink(missing_ok=True)
+            commandlines.relocate(kept, self.path)
             (kept / "KILLED.txt").write_text(
                 f"{reason}; summary.json holds the scenarios it had finished. Found {now_iso()}.\n"
             )
@@ -251,6 +252,7 @@ class RunFolder:
         (self.path / LOCK).unlink(missing_ok=True)
         os.rename(self.path, final)
         os.close(self._lock)  # after the rename: until then no other run may take the folder over
+        commandlines.relocate(final, self.path)  # the commands name where their files are now
         self.final = final
         return final
 
@@ -287,6 +289,7 @@ def set_aside_abandoned(base: Path) -> list[Path]:
             target = _free_name(final, "-killed")
             os.rename(partial, target)
             (target / LOCK).unlink(missing_ok=True)
+            commandlines.relocate(target, partial)
             (target / "KILLED.txt").write_text(
                 f"{reason}; summary.json holds the scenarios it had finished. Found {now_iso()}.\n"
             )
@@ -320,5 +323,4 @@ def write_text(path: Path, text: str) -> None:
 
 def write_command_lines(out_dir: Path, server_argv: list[str] | None, host: str, locust_argv: list[str]) -> None:
     """command-lines.txt: the exact commands of a run, to repeat it by hand (headless runs and the web UI)."""
-    server_line = " ".join(server_argv) if server_argv else f"already running at {host}"
-    (out_dir / "command-lines.txt").write_text(f"server: {server_line}\nlocust: {' '.join(locust_argv)}\n")
+    commandlines.write(out_dir, server_argv, host, locust_argv)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from djload import capacityspec, layout, masking, matrix, userlocust, usersite, values
 from djload import cpus as cpu_lists
-from djload import layout, masking, matrix, userlocust, usersite, values
 from djload import login as logins
+from djload.capacityspec import Capacity
 from djload.modes import MODES
 from djload.sites import BUNDLED, Site, Work
 from djload.thresholds import Threshold
@@ -167,6 +168,7 @@ class Scenario:
         return usersite.label(self.requests) if len(self.requests) > 1 else masking.masked(self.endpoint.url_path)
 
     database: Database = Database()
+    capacity: Capacity | None = None  # `capacity:`: a search for the highest rate under an SLO, not one swarm
 
 
 MAX_NAME = layout.MAX_NAME
@@ -431,7 +433,7 @@ def _database(checker: Checker, section: Map) -> Database:
 
 TOP_KEYS = (
     "name", "description", "site", "server", "endpoint", "requests", "sleep", "swarm", "cpus", "expected", "thresholds",
-    "database", "locustfile", "login",
+    "database", "locustfile", "login", "capacity",
 )  # fmt: skip
 
 
@@ -539,6 +541,7 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         if site and not site.project:
             checker.problem(data.key_lines["login"], "login", "signs in to your own project: give a site: block")
     thresholds = _thresholds(checker, data, requests) if "thresholds" in data else ()
+    capacity = capacityspec.parse(checker, data, swarm_map) if "capacity" in data else None
     if (requests or locustfile) and swarm and swarm.model == "open":
         only_closed = "the open model sends to one endpoint of the bundled site; a mix or a project runs closed"
         checker.problem(data.key_lines["swarm"], "swarm.model", only_closed)
@@ -553,6 +556,8 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         mix = requests or (Request(endpoint.url_path),)
         for problem in cost_problems(swarm, _mix_s(site, mix, sleep), budget):
             checker.problem(swarm_map.line, "swarm", problem)
+        for problem in capacity_cost(capacity, budget) if capacity else ():
+            checker.problem(data.key_lines["capacity"], "capacity", problem)
 
     if checker.problems:
         raise ScenarioError(checker.problems)
@@ -574,7 +579,28 @@ def parse(data: Map, source: str, budget: Budget = NORMAL) -> Scenario:
         site_line=data.key_lines.get("site", 0),
         database=database,
         login=login,
+        capacity=capacity,
     )
+
+
+def capacity_cost(capacity: Capacity, budget: Budget) -> list[str]:
+    """The search's worst case beyond the budget: every step it may take, each held step_s."""
+    found = (
+        budget.over(f"the search may send {capacity.most_requests:,} requests ({capacity.most_steps} steps at up to "
+                    "max_rate)", capacity.most_requests, budget.requests),
+        budget.over(f"the search may take {capacity.most_s:,.0f} s ({capacity.most_steps} steps × step_s)",
+                    capacity.most_s, budget.run_s),
+    )  # fmt: skip
+    return [problem for problem in found if problem]
+
+
+def searches_cost(scenarios: list[Scenario], budget: Budget) -> list[str]:
+    """All the run's capacity searches together (steps × step_s × modes) within the time one scenario may take."""
+    searching = [s for s in scenarios if s.capacity]
+    total = sum(s.capacity.most_s for s in searching if s.capacity)
+    wrong = budget.over(f"{len(searching)} capacity searches may take {total:,.0f} s together (steps × step_s × "
+                        "scenarios)", total, budget.run_s)  # fmt: skip
+    return [f"{searching[0].source}: capacity: {wrong}"] if wrong else []
 
 
 def load_file(path: Path, budget: Budget = NORMAL) -> Scenario:
@@ -664,6 +690,7 @@ def load(paths: Iterable[str | Path], budget: Budget = NORMAL) -> list[Scenario]
                 problems.append(f"{file}: {len(scenarios):,} scenarios so far; more than {budget.combinations:,} "
                                 f"{budget.lift}")  # fmt: skip
                 raise ScenarioError(list(dict.fromkeys(problems)))
+    problems += searches_cost(scenarios, budget)
     names = Counter(s.name for s in scenarios)
     for scenario in scenarios:
         if names[scenario.name] > 1:

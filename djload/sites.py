@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 
 from djload import ROOT
+from djload.djangofacts import DjangoFacts
 
 
 class Work(Enum):
@@ -78,6 +79,8 @@ class Site:
     login_url: str = ""
     session_cookie: str = "sessionid"
     csrf_cookie: str = "csrftoken"
+    # A project's middleware and databases, as its probe read them (check_paths); None: not read (the bundled site).
+    facts: DjangoFacts | None = None
 
     def application(self, interface: str) -> str:
         """The application path a server of this interface ('wsgi' or 'asgi') loads."""

@@ -9,6 +9,7 @@ other; ``processes.stop_all`` is the last line of defence).
 
 import contextlib
 import shutil
+import subprocess
 from pathlib import Path
 from types import TracebackType
 
@@ -119,6 +120,17 @@ class Stack:
                 prepared = database.sqlite(copy, config.conn_max_age)
             env.update(Database(prepared.url, self.info(scenario)).environment())
         return env
+
+    def dependencies(self, scenario: Scenario) -> dict[str, subprocess.Popen[bytes]]:
+        """The processes of the stack the scenario's site relies on, by the name a failure gives them."""
+        found = {}
+        config = scenario.database
+        booted = self._booted if config.engine == "postgres" and not config.url else None
+        if needs_database(scenario) and booted and booted.process:
+            found["PostgreSQL"] = booted.process
+        if needs_upstream(scenario) and self._upstream:
+            found["the upstream"] = self._upstream.process
+        return found
 
     def info(self, scenario: Scenario) -> DatabaseInfo:
         """What the summary row says about the scenario's database; the version is the server's own."""

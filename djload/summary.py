@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from djload import metrics
+from djload import diagnosis, metrics, plausible
 from djload.layout import SUMMARY_JSON as SUMMARY_JSON  # readers and writers name it from here
 from djload.layout import name_problem
 from djload.masking import masked
@@ -73,7 +73,10 @@ SLIDE_METRICS = (
 HEADROOM_METRICS = (
     Metric("server_cpu_ms_per_request", "Server CPU per request", "server CPU/req", "{:.3f} ms"),
     Metric("generator_busy_percent", "Load generator busy", "generator", "{:.0f}% busy"),
+    # What the server's process tree held at its peak (djload.memory): what decides how many workers fit.
+    Metric("server_memory_mib", "Server memory", "memory", "{:.0f} MiB"),
 )
+MEMORY_PER_WORKER = Metric("server_memory_mib_per_worker", "Server memory per worker", "memory/worker", "{:.1f} MiB")
 # ---- the metrics a threshold or a comparison may name: every number a run measures ------------------
 
 
@@ -92,7 +95,7 @@ LATENCY_METRICS = (
     Metric("p999_ms", "p99.9 latency", "p99.9", "{:.1f} ms"),
     Metric("max_ms", "Max latency", "max", "{:.1f} ms"),
 )
-METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS}
+METRICS = {metric.key: metric for metric in SLIDE_METRICS + HEADROOM_METRICS + LATENCY_METRICS + (MEMORY_PER_WORKER,)}
 # The slide numbers that physics fixes, compared with the talk's in percent; the others are compared by eye.
 COMPARED = ("total_time_s", "mean_latency_ms")
 
@@ -151,6 +154,8 @@ class Part:
                 raise SummaryError(
                     f"{where}: {name}: expected {_type_name(hints[name])}, got {type(value).__name__} {value!r:.60}"
                 )
+            if wrong := plausible.problem(name, value):
+                raise SummaryError(f"{where}: {wrong}")
             values[name] = value
         try:
             return cls(**values)
@@ -178,7 +183,7 @@ class Part:
 class Asked(Part):
     """What the scenario asked for."""
 
-    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest"})
+    OMIT_WHEN_NONE = frozenset({"matrix", "scenario_digest", "diagnosis"})
 
     scenario: str
     description: str = ""
@@ -206,6 +211,9 @@ class Asked(Part):
     # A digest of all that the scenario asks a run to do, beyond the fields above (a mix's bodies, headers
     # and statuses, the swarm's and the database's other settings): `compare` warns when two differ.
     scenario_digest: str | None = None
+    # What the mode will cost and what will fail for the site's settings and views, known before the run
+    # (djload.diagnosis): a user's project's adapted middleware, its views' kinds, its warnings.
+    diagnosis: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, scenario: "Scenario") -> "Asked":
@@ -225,11 +233,15 @@ class Asked(Part):
             duration_s=scenario.swarm.duration_s,
             rate=scenario.swarm.rate,
             locust_processes=scenario.swarm.processes,
-            expected_requests=scenario.swarm.total_requests,
+            # A capacity search's count is its steps' rates × step_s, known only as it goes.
+            expected_requests=None if scenario.capacity else scenario.swarm.total_requests,
             expected=dict(scenario.expected),
             matrix={"group": scenario.group, "values": dict(scenario.matrix)} if scenario.matrix else None,
             site=scenario.site.label,
             spawn_rate=scenario.swarm.spawn_rate,
+            diagnosis=diagnosis.of_scenario(
+                scenario.site, scenario.server.mode, [r.path for r in scenario.requests] or [scenario.endpoint.url_path]
+            ),
             scenario_digest=_digest(
                 {
                     "server": scenario.server,
@@ -359,11 +371,28 @@ class Headroom(Part):
     generator_bound: bool = False
     server_cpu_percent: float | None = None
     server_cpu_ms_per_request: float | None = None
+    # The server's process tree at its peak in the window, Pss summed (djload.memory); None before rows had it.
+    server_memory_mib: float | None = None
+    server_memory_mib_per_worker: float | None = None
     # swarm.reference / --reference: the tool run against the same server right after the swarm, its RPS
     # with the swarm's connections, duration and CPUs, and its command line (djload.reference).
     reference_tool: str | None = None
     reference_rps: float | None = None
     reference_command: list[str] | None = None
+
+
+@dataclass
+class Search(Part):
+    """A `capacity:` scenario's search (djload.capacity): the highest rate that met the SLO, what stopped the
+    search there (slo, max_rate or generator), and every step offered; absent from other rows."""
+
+    OMIT_WHEN_NONE = frozenset({"capacity_rps", "capacity_limited_by", "capacity_steps", "capacity_slo"})
+
+    capacity_rps: float | None = None
+    capacity_limited_by: str | None = None
+    # [{offered_rps, achieved_rps, p50_ms, p99_ms, errors, generator_late_ms, server_cpu_ms_per_request, passed}]
+    capacity_steps: list[dict[str, Any]] | None = None
+    capacity_slo: dict[str, str] | None = None  # the SLO each step was judged on, as written
 
 
 @dataclass
@@ -379,17 +408,22 @@ class Status(Part):
         return status
 
     @classmethod
-    def judged(cls, recorded: int, failed: int, expected: int | None, server_death: str = "") -> "Status":
+    def judged(
+        cls, recorded: int, failed: int, expected: int | None, server_death: str = "", cause: str = ""
+    ) -> "Status":
         """A run's status from its counts: completed only when every expected request was recorded, none
-        failed and the server lived to the end (server_death says how it died otherwise)."""
+        failed and the server lived to the end (server_death says how it or what it needs died otherwise).
+        cause: the failures' most common error (djload.cause), which the first line names."""
         if server_death:
-            return cls("failed", f"{server_death}; {recorded} of {expected} requests recorded, {failed} failed")
+            said = f" with {cause}" if failed and cause else ""
+            of = f" of {expected}" if expected is not None else ""  # a run for a duration expects no count
+            return cls("failed", f"{server_death}; {recorded}{of} requests recorded, {failed} failed{said}")
         if expected is not None and recorded != expected:
             return cls("failed", f"{recorded} of {expected} requests recorded")
         if not recorded:
             return cls("failed", "no request was recorded")
         if failed:
-            return cls("failed", f"{failed} requests failed")
+            return cls("failed", f"{failed} requests failed" + (f": {cause}" if cause else ""))
         return cls("completed", "")
 
 
@@ -437,6 +471,7 @@ class Row:
     measured: Measurement = field(default_factory=Measurement)
     ideal: Ideal = field(default_factory=Ideal)
     headroom: Headroom = field(default_factory=Headroom)
+    search: Search = field(default_factory=Search)
     status: Status = field(default_factory=Status)
     thresholds: list[ThresholdCheck] = field(default_factory=list)  # judged on the row (the median run)
     repeated: Repeat | None = None  # set on a --repeat's row
@@ -469,7 +504,7 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-        for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom):
+        for part in (self.asked, self.status, self.facts, self.measured, self.ideal, self.headroom, self.search):
             data.update(part.to_json())
         data["thresholds"] = [check.to_json() for check in self.thresholds]
         if self.repeated is not None:
@@ -483,10 +518,10 @@ class Row:
         if not isinstance(data, dict):
             raise SummaryError(f"{where}: expected a JSON object, got {type(data).__name__}")
         version = data.get("schema_version", SCHEMA_VERSION)  # rows written before versioning are version 1
-        if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= SCHEMA_VERSION:
+            upgrade = "; upgrade djload" if isinstance(version, int) and version > SCHEMA_VERSION else ""
             raise SummaryError(
-                f"{where}: schema_version {version!r} is not one this djload reads (up to {SCHEMA_VERSION}); "
-                "upgrade djload"
+                f"{where}: schema_version {version!r} is not one this djload reads (1 to {SCHEMA_VERSION}){upgrade}"
             )
         run = data.get("run")
         if run is not None and not _fits(run, int):
@@ -500,6 +535,7 @@ class Row:
             measured=Measurement.from_json(data, where),
             ideal=Ideal.from_json(data, where),
             headroom=Headroom.from_json(data, where),
+            search=Search.from_json(data, where),
             status=Status.from_json(data, where),
             thresholds=_thresholds(data.get("thresholds", []), where),
             repeated=Repeat.from_json(data, where) if "runs" in data else None,

@@ -357,9 +357,10 @@ def run(
     monitor: headroom.Monitor | None = None,
     while_running: Callable[[], None] | None = None,
     started: Started | None = None,
+    death: Callable[[], str] | None = None,
 ) -> list[records.Record]:
     """Run the swarm (or let the one started ahead for it go) and return its records, ordered by send
-    time; if the server process given dies, stop locust soon after.
+    time; if the server process given dies, or death() names one (djload.deaths), stop locust soon after.
 
     Requests to a dead server fail at once (refused or reset), so locust usually ends by itself;
     the grace period only bounds the wait when something keeps a connection hanging.
@@ -385,7 +386,7 @@ def run(
         while process.poll() is None:
             if while_running:
                 while_running()
-            if server_gone_at is None and server is not None and server.poll() is not None:
+            if server_gone_at is None and (server is not None and server.poll() is not None or death and death()):
                 server_gone_at = time.monotonic()
             if server_gone_at is not None and time.monotonic() - server_gone_at > SERVER_GONE_GRACE_S:
                 break

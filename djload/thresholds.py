@@ -49,7 +49,7 @@ class Threshold:
         return value is not None and OPERATORS[self.operator](value, self.limit)
 
 
-def _did_you_mean(value: str, choices: Sequence[str]) -> str:
+def did_you_mean(value: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(value, choices, n=1)
     return f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(choices)
 
@@ -57,7 +57,7 @@ def _did_you_mean(value: str, choices: Sequence[str]) -> str:
 def _check_per_request(entry: str, metric: str, mix: Sequence[tuple[str, str]] | None) -> None:
     """That a mix's entry and its metric exist: entry is a path of the mix, or "METHOD path"."""
     if metric not in BY_REQUEST_METRICS:
-        raise ValueError(f"unknown metric {metric!r} of a request; {_did_you_mean(metric, BY_REQUEST_METRICS)}")
+        raise ValueError(f"unknown metric {metric!r} of a request; {did_you_mean(metric, BY_REQUEST_METRICS)}")
     if mix is None:
         return  # the mix itself has problems, said where it is written
     if not mix:
@@ -70,7 +70,7 @@ def _check_per_request(entry: str, metric: str, mix: Sequence[tuple[str, str]] |
         raise ValueError(f"the mix sends {' and '.join(methods)} to {entry}: name one, e.g. 'by_request[{methods[-1]} "
                          f"{entry}]'")  # fmt: skip
     paths = list(dict.fromkeys(path for _, path in mix))
-    raise ValueError(f"unknown request {entry!r} of the mix; {_did_you_mean(entry, paths + labels)}")
+    raise ValueError(f"unknown request {entry!r} of the mix; {did_you_mean(entry, paths + labels)}")
 
 
 def parse(metric: str, condition: object, mix: Sequence[tuple[str, str]] | None = None) -> Threshold:
@@ -80,7 +80,13 @@ def parse(metric: str, condition: object, mix: Sequence[tuple[str, str]] | None 
     if per_request:
         _check_per_request(per_request["entry"], per_request["metric"], mix)
     elif metric not in METRIC_KEYS:
-        raise ValueError(f"unknown key; {_did_you_mean(metric, [*METRIC_KEYS, 'by_request[<path>].<metric>'])}")
+        raise ValueError(f"unknown key; {did_you_mean(metric, [*METRIC_KEYS, 'by_request[<path>].<metric>'])}")
+    return condition_of(metric, condition)
+
+
+def condition_of(metric: str, condition: object) -> Threshold:
+    """A condition ("< 2100") on a metric whose name the caller has checked; ValueError when it is no condition.
+    Shared by thresholds and the capacity search's SLO, which are written alike."""
     if isinstance(condition, bool) or not isinstance(condition, str | int | float):
         raise ValueError(f'must be a condition like "< 2100" (<, <=, >, >= or == and a number), got {condition!r}')
     text = str(condition)

@@ -4,8 +4,10 @@ djload/project.py starts it with the project's folder as the working directory (
 import as they do under its server) and DJANGO_SETTINGS_MODULE set. It sets Django up, resolves each PATH
 with Django's own URL resolver, lists the project's URL patterns (with --ask first: GETs each
 parameter-free route once, for `djload init`), and writes what it found as JSON to
-OUT: a file, because the project's code may print to stdout while it imports. It imports nothing else
-from djload: what runs in the project's process is this file alone.
+OUT: a file, because the project's code may print to stdout while it imports. It also reads what its
+settings make each request cost (MIDDLEWARE's sync/async flags, DATABASES' CONN_MAX_AGE and pool), and
+what a signed-in client needs (LOGIN_URL, the session and CSRF cookies' names).
+It imports nothing else from djload: what runs in the project's process is this file alone.
 """
 
 import inspect
@@ -89,6 +91,44 @@ def _routes(patterns: Any, prefix: str = "", namespace: str = "") -> list[dict[s
     return found
 
 
+def _middleware() -> list[dict[str, Any]]:
+    """Each entry of MIDDLEWARE with the flags Django's handler reads (BaseHandler.load_middleware), its
+    defaults where a middleware says nothing: sync only. Read from the classes, not from the debug log
+    lines Django writes when it adapts one, which need DEBUG logging."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    found = []
+    for path in settings.MIDDLEWARE:
+        middleware = import_string(path)
+        # A process_view hook is called on every request in the handler's mode, adapted when it is not.
+        hook = getattr(middleware, "process_view", None)
+        found.append(
+            {
+                "path": path,
+                "sync_capable": bool(getattr(middleware, "sync_capable", True)),
+                "async_capable": bool(getattr(middleware, "async_capable", False)),
+                "view_hook_async": None if hook is None else bool(inspect.iscoroutinefunction(hook)),
+            }
+        )
+    return found
+
+
+def _databases() -> list[dict[str, Any]]:
+    """Each database's engine, CONN_MAX_AGE (Django's default 0) and whether its backend pools connections."""
+    from django.conf import settings
+
+    return [
+        {
+            "alias": alias,
+            "engine": str(config.get("ENGINE", "")),
+            "conn_max_age": config.get("CONN_MAX_AGE", 0),
+            "pool": bool((config.get("OPTIONS") or {}).get("pool")),
+        }
+        for alias, config in settings.DATABASES.items()
+    ]
+
+
 def ask(routes: list[dict[str, Any]]) -> dict[str, Any]:
     """GET each parameter-free route once with Django's test client, anonymously, with the host the server
     will see (a project's ALLOWED_HOSTS refuses the client's default "testserver"): each route's status, and
@@ -127,6 +167,7 @@ def probe(paths: list[str], asking: bool = False) -> dict[str, Any]:
         resolver = get_resolver()
         routes = _routes(resolver.url_patterns)
         models = sorted(model._meta.label for model in apps.get_models())
+        facts = {"middleware": _middleware(), "databases": _databases()}
     except (Exception, SystemExit) as exc:
         return {"error": _last_line(exc)}
     resolved: dict[str, Any] = {}
@@ -139,7 +180,7 @@ def probe(paths: list[str], asking: bool = False) -> dict[str, Any]:
             return {"error": _last_line(exc)}
         else:
             resolved[path] = {"view": _view_name(match.func), "async": _is_async(match.func)}
-    result = {"routes": routes, "resolved": resolved, "models": models, "facts": _facts()}
+    result = {"routes": routes, "resolved": resolved, "models": models, "auth": _auth(), **facts}
     if asking:
         try:
             result.update(ask(routes))
@@ -148,7 +189,7 @@ def probe(paths: list[str], asking: bool = False) -> dict[str, Any]:
     return result
 
 
-def _facts() -> dict[str, str]:
+def _auth() -> dict[str, str]:
     """The settings a signed-in user's client needs: where login redirects, and the cookies' names."""
     import urllib.parse
 

@@ -314,12 +314,13 @@ def check_paths(site: Site, requests: tuple[Request, ...], source: str, site_lin
                 problems.append(
                     f"{source}:{model.line}: {model.where}: no model '{model.label}' in {site.settings}; {hint}"
                 )
-    facts = found.facts
+    auth = found.auth
     checked = replace(
         site,
         views=tuple(views.values()),
-        login_url=facts.get("login_url", site.login_url),
-        session_cookie=facts.get("session_cookie", site.session_cookie),
-        csrf_cookie=facts.get("csrf_cookie", site.csrf_cookie),
+        facts=found.facts,
+        login_url=auth.get("login_url", site.login_url),
+        session_cookie=auth.get("session_cookie", site.session_cookie),
+        csrf_cookie=auth.get("csrf_cookie", site.csrf_cookie),
     )
     return checked, problems

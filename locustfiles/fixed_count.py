@@ -21,7 +21,6 @@ import itertools
 import json
 import logging
 import time
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +29,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from djload import locust_login, mix, values
-from djload.locust_plugin import url_path, wait_for_start
+from djload.locust_plugin import send_entry, url_path, wait_for_start
 
 users_here = itertools.count()  # this process's users, in the order they start
 
@@ -45,14 +44,10 @@ def add_arguments(parser: Any) -> None:
 
 def _mix_sender(user: HttpUser | FastHttpUser, spec: dict[str, Any], number: int,
                kwargs: dict[str, Any]) -> Iterator[None]:  # fmt: skip
-    """Sends the user's next request of the mix at each step, in the user's own weighted order.
-
-    No redirect is followed: a record is the answer to the request it names. A redirect to the project's
-    LOGIN_URL is an error unless the entry's status asks for exactly it; an unsafe request carries the
-    CSRF token (djload.locust_login); `contains` is text the answer must hold."""
+    """Sends the user's next request of the mix at each step, in the user's own weighted order (what one
+    request does, no redirect followed among it: djload.locust_plugin.send_entry)."""
     entries = spec["entries"]
     site = spec.get("site") or {}
-    login_url = site.get("login_url") or ""
     cycle = mix.order([entry["weight"] for entry in entries], sum(entry["weight"] for entry in entries), number)
     users = int(user.environment.parsed_options.num_users or 1)
     sent = [0] * len(entries)  # this user's requests of each entry so far: which of its values comes next
@@ -61,45 +56,8 @@ def _mix_sender(user: HttpUser | FastHttpUser, spec: dict[str, Any], number: int
         given = entry.get("values") or {}
         path = values.fill(entry["path"], given, values.index(number, users, sent[index])) if given else entry["path"]
         sent[index] += 1
-        headers = dict(entry["headers"])
-        form = entry.get("form")
-        if entry["method"] in locust_login.UNSAFE:
-            csrf = locust_login.csrf_headers(user, entry["path"].split("?")[0], site.get("csrf_cookie", "csrftoken"))
-            for key, value in csrf.items():
-                headers.setdefault(key, value)
-            if form is not None:
-                form = {**form, "csrfmiddlewaretoken": csrf["X-CSRFToken"]}
-        if form is not None:
-            data = urllib.parse.urlencode(form)
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        else:
-            data = entry["json"] if entry["json"] is not None else entry["body"]
-        # As UTF-8 bytes: a text body would be encoded as Latin-1 by http.client, and fail on '€'.
-        body: Any = data.encode() if data is not None else None
-        if entry["json"] is not None:
-            headers.setdefault("Content-Type", "application/json")
-        name = entry.get("name") or f"{entry['method']} {entry['path']}"
-        with user.client.request(entry["method"], path, name=name, data=body, headers=headers,
-                                 catch_response=True, allow_redirects=False, context={"entry": index},
-                                 **kwargs) as response:  # fmt: skip
-            status = response.status_code
-            if status:  # 0: no answer at all; locust reports the connection's error itself
-                wanted = entry["status"]
-                if 300 <= status < 400 and status != wanted and _to_login(response, login_url):
-                    response.failure("redirected to the login page: add a `login:` block")
-                elif not (status == wanted or wanted is None and 200 <= status < 400):
-                    response.failure(f"HTTP {status}, expected {wanted or '2xx or 3xx'}")
-                elif entry.get("contains") is not None and entry["contains"] not in (response.text or ""):
-                    response.failure("missing text")
-                else:
-                    response.success()
+        send_entry(user, entry, index, path, site, **kwargs)
         yield
-
-
-def _to_login(response: Any, login_url: str) -> bool:
-    """Whether a redirect goes to the project's LOGIN_URL (with or without its ?next=)."""
-    location = (response.headers or {}).get("Location") or ""
-    return bool(login_url) and urllib.parse.urlsplit(location).path == login_url
 
 
 def make_requests(user: HttpUser | FastHttpUser) -> None:

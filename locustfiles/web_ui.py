@@ -25,7 +25,7 @@ from flask import Response, jsonify, request
 from locust import events
 from locust.env import Environment
 
-from djload import ideal, layout, metrics, records, results, summary
+from djload import ideal, layout, metrics, records, results, sameorigin, summary
 from djload.locust_plugin import recorded, url_path
 from djload.servers import masked
 from djload.summary import SLIDE_METRICS, Row
@@ -228,6 +228,19 @@ def extend_web_ui(environment: Environment, **_: Any) -> None:
         ],
         extended_csv_files=[{"href": href, "title": title} for href, title in DOWNLOADS],
     )
+
+    @app.before_request
+    def same_origin_only() -> Response | None:
+        # First: no form of another site's page starts a swarm (djload.sameorigin).
+        options: Any = environment.parsed_options
+        headers = request.headers
+        host = headers.get("Host", "")
+        if problem := sameorigin.refusal(request.method, request.scheme, host, headers.get("Origin"),
+                                         headers.get("Referer"), options.web_host, options.web_port):  # fmt: skip
+            response = jsonify({"success": False, "message": problem})
+            response.status_code = 403
+            return response
+        return None
 
     @app.before_request
     def only_allowed_hosts() -> Response | None:

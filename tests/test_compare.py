@@ -47,12 +47,12 @@ def test_a_run_compared_with_itself_has_no_significant_change(runs: tuple[Path, 
     assert "short: no significant change; Mann-Whitney U on per-request latencies" in done.stdout
     assert "WARNING" not in done.stdout and "REGRESSION" not in done.stdout
     page = (tmp_path / "cmp" / "compare.html").read_text()
-    # Self-contained: the five metrics' old-vs-new bars inline, nothing fetched from elsewhere.
-    assert page.count("data:image/png;base64,") == 5 and not re.search(r'(src|href)="(?!data:|#)', page)
+    # Self-contained: the six metrics' old-vs-new bars inline (memory the sixth), nothing fetched from elsewhere.
+    assert page.count("data:image/png;base64,") == 6 and not re.search(r'(src|href)="(?!data:|#)', page)
     markdown = (tmp_path / "cmp" / "compare.md").read_text()
     assert "| short |" in markdown and "no significant change" in markdown
     pictures = re.findall(r"!\[[^]]*\]\((figures/compare-[a-z0-9_]+\.png)\)", markdown)
-    assert len(pictures) == 5 and all((tmp_path / "cmp" / picture).is_file() for picture in pictures)
+    assert len(pictures) == 6 and all((tmp_path / "cmp" / picture).is_file() for picture in pictures)
 
 
 def test_a_run_twice_as_slow_is_a_regression(runs: tuple[Path, Path]) -> None:
@@ -127,6 +127,26 @@ def test_repeated_runs_are_compared_by_their_spread(tmp_path: Path) -> None:
     assert done.returncode == 0 and "s: no significant change; Welch's t-test on the repeated runs" in done.stdout
     done = djload("compare", old, slower)
     assert done.returncode == 4 and "s: slower; Welch's t-test on the repeated runs (runs = 4 vs 3" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [("mean_latency_ms", float("nan"), "nan is not a number"), ("total_time_s", -13.0, "-13.0 is a negative time"),
+     ("effective_rps", float("inf"), "inf is not a number"), ("schema_version", 7, "schema_version 7 is not one")],
+)  # fmt: skip
+def test_what_djload_never_writes_is_refused_by_compare_and_report(
+    tmp_path: Path, key: str, value: float, said: str
+) -> None:
+    old = repeated(tmp_path / "old", [100.0, 103.0, 98.0])
+    new = repeated(tmp_path / "new", [1000.0, 1030.0, 980.0])  # ten times slower, but its summary says NaN
+    path = new / "summary.json"
+    (row,) = json.loads(path.read_text())
+    path.write_text(json.dumps([row | {key: value}]))  # json writes NaN and Infinity as Python reads them
+    for done in (djload("compare", old, new), djload("report", new)):
+        assert done.returncode == 2, done.stdout + done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(f"djload: {path}: row 1: ") and said in line and key in line, line
+    assert not (new / "report.html").exists()
 
 
 def test_a_folder_without_a_summary_exits_2(runs: tuple[Path, Path], tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,14 +57,15 @@ def _get(url: str) -> tuple[int, bytes, float]:
 
 def _folder_of(url: str) -> Path:
     """The temporary folder of the booted server at url: the one holding its socket, .s.PGSQL.<port>."""
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    (folder,) = [path.parent for path in Path(tempfile.gettempdir()).glob(f"djload-postgres-*/.s.PGSQL.{port}")]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    folder = Path(query["host"][0])
+    assert folder.parent == Path(tempfile.gettempdir()) and (folder / f".s.PGSQL.{query['port'][0]}").exists()
     return folder
 
 
 def test_postgres_boots_answers_reports_its_version_and_leaves_nothing(tmp_path: Path) -> None:
     with database.postgres(tmp_path / "postgres.log", pool=True, conn_max_age=0) as db:
-        assert db.url.startswith("postgresql://djload@127.0.0.1:")
+        assert db.url.startswith("postgresql://djload@/djload?host=")  # its socket: no TCP address
         assert db.info.engine == "postgresql" and db.info.pool
         version = db.info.version or ""
         assert version.replace(".", "").isdigit() and int(version.split(".")[0]) >= 12
@@ -71,12 +73,47 @@ def test_postgres_boots_answers_reports_its_version_and_leaves_nothing(tmp_path:
             (shown,) = connection.execute("SHOW server_version").fetchone() or ("",)
             assert shown.startswith(version + " ") or shown == version
             (listen,) = connection.execute("SHOW listen_addresses").fetchone() or ("",)
-            assert listen == "127.0.0.1"
+            assert listen == ""
         folder = _folder_of(db.url)
         assert _postgres_processes(folder)
     assert not _postgres_processes(folder)
     assert not folder.exists()
     assert "database system is ready to accept connections" in (tmp_path / "postgres.log").read_text()
+
+
+def test_another_os_user_is_refused_and_the_site_role_is_no_superuser(tmp_path: Path) -> None:
+    """Another local account reaches neither the socket (its folder is 0700) nor a TCP port (there is
+    none); djload's own role may use its database, not the server's programs or files."""
+    if os.geteuid() != 0:
+        pytest.skip("becoming another OS user (runuser -u nobody) needs root")
+    psql = str(database.find_binaries() / "psql")
+    with database.postgres(tmp_path / "postgres.log") as db:
+        folder = _folder_of(db.url)
+        port = urllib.parse.parse_qs(urllib.parse.urlsplit(db.url).query)["port"][0]
+        assert folder.stat().st_mode & 0o777 == 0o700
+        for user in (database.USER, database.ADMIN):
+            for where in (["-h", str(folder)], ["-h", "127.0.0.1"], ["-h", "localhost"]):
+                argv = ["runuser", "-u", "nobody", "--", psql, *where, "-p", port, "-U", user, "-d", "postgres",
+                        "-w", "-c", "SELECT 1"]  # fmt: skip
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd="/")
+                assert done.returncode == 2, (where, done.stdout)
+                refused = "Permission denied" in done.stderr or "Connection refused" in done.stderr
+                assert refused and "No such file" not in done.stderr, (where, done.stderr)
+        with psycopg.connect(db.url, autocommit=True) as connection:  # as the site connects: its own user
+            role = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            (superuser,) = connection.execute(role).fetchone() or (True,)
+            (owner,) = connection.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+            ).fetchone() or ("",)
+            assert (superuser, owner) == (False, database.USER)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute("COPY (SELECT 1) TO PROGRAM 'true'")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute("SELECT pg_read_file('postgresql.conf')")
+        hba = (folder / "data" / "pg_hba.conf").read_text()
+        rules = [line.split() for line in hba.splitlines() if line.strip() and not line.startswith("#")]
+        assert all(rule[-1] == "scram-sha-256" for rule in rules if rule[0] == "host"), rules
+        assert all(rule[-1] == "trust" for rule in rules if rule[0] == "local"), rules
 
 
 def test_a_missing_installation_names_the_package(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from djload import login, matrix, scenario, usersite
+from djload import capacityspec, login, matrix, scenario, usersite
 from djload.metrics import BY_REQUEST_METRICS
 from djload.summary import METRIC_KEYS
 
@@ -26,6 +26,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "`site`": usersite.SITE_KEYS,
     "`requests` entries": usersite.REQUEST_KEYS,
     "`login`": login.LOGIN_KEYS,
+    "`capacity`": capacityspec.KEYS,
     "`database`": scenario.DATABASE_KEYS,
     "`cpus`": scenario.CPUS_KEYS,
     "`expected`": scenario.EXPECTED_KEYS,

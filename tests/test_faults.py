@@ -81,7 +81,7 @@ def test_per_request_timeout_counts_errors(scenario_file: ScenarioFactory, tmp_p
     assert done.returncode == EXIT_FAILED, done.stderr
     result = only_result(out)
     assert (result["status"], result["completed_requests"], result["total_errors"]) == ("failed", 4, 4)
-    assert result["problem"] == "4 requests failed"
+    assert result["problem"] == "4 requests failed: the server did not answer: 4 read timeouts"
     assert result["max_ms"] < 2000  # cut at the timeout, not the 2 s sleep
     assert all("timed out" in r.error.lower() for r in records.read(out / "short" / "requests.csv"))
     assert took < 30
@@ -104,7 +104,8 @@ def test_wsgi_overload_shows_timeouts_instead_of_hanging(scenario_file: Scenario
     result = only_result(out)
     assert result["completed_requests"] == 10
     assert result["total_errors"] >= 8  # at most 1 s / 0.5 s answered in time
-    assert result["problem"] == f"{result['total_errors']} requests failed"
+    errors = result["total_errors"]
+    assert result["problem"] == f"{errors} requests failed: the server did not answer: {errors} read timeouts"
     assert result["total_time_s"] < 3.5  # it ends at the timeout, not after all 5 s of sleep
     errors = [r.error for r in records.read(out / "short" / "requests.csv") if r.error]
     assert all("timed out" in error.lower() for error in errors), errors

@@ -153,6 +153,27 @@ def test_a_failing_setup_command_is_a_boot_failure_with_its_output(tmp_path: Pat
     assert row["status"] == "boot_failed" and "Unknown command" in row["problem"]
 
 
+def test_a_setup_runs_once_per_boot_also_when_it_fails(tmp_path: Path) -> None:
+    """The first run's server boots ahead (beside its locust): a failing setup there is the run's failure,
+    not a second boot. Each command appends a line to a file: the lines are the runs."""
+    counted = tmp_path / "runs.txt"
+    for fails, expected in ((True, 3), (False, 0)):
+        counted.unlink(missing_ok=True)
+        scenario = _scenario(tmp_path, MIX)
+        last = "exit 1" if fails else "python manage.py migrate --noinput"
+        text = scenario.read_text().replace(
+            "    - python manage.py migrate --noinput\n", f"    - echo ran >> {counted}\n    - {last}\n"
+        )
+        scenario.write_text(text)
+        out = tmp_path / f"out-{fails}"
+        done = djload("run", scenario, "--out", out)
+        assert done.returncode == expected, done.stderr + done.stdout
+        assert counted.read_text() == "ran\n", (done.stderr, counted.read_text())
+        if fails:
+            assert "setup command 'exit 1' exited with code 1" in done.stderr
+            assert (out / "shop" / "setup.log").read_text().count("$ exit 1") == 1
+
+
 def test_every_server_mode_serves_a_project_ready_on_any_answer_below_500(tmp_path: Path) -> None:
     site = f"site:\n  path: {SHOP}\n  settings: shop.settings\n  ready: /no/such/page/\n"  # a 404 means it is up
     site += f"  setup: [python manage.py migrate --noinput]\n  env: {{SHOP_DB: {tmp_path}/shop.sqlite3}}\n"

@@ -48,7 +48,7 @@ def test_routes_list_every_pattern_and_which_take_parameters() -> None:
         "/items/new/",
     ]  # fmt: skip
     # What a signed-in client needs of the project's settings.
-    assert found.facts == {"login_url": "/accounts/login/", "session_cookie": "sessionid", "csrf_cookie": "csrftoken"}
+    assert found.auth == {"login_url": "/accounts/login/", "session_cookie": "sessionid", "csrf_cookie": "csrftoken"}
     assert found.did_you_mean("/item/") == "/items/"
     assert found.did_you_mean("/completely/elsewhere/") is None
 

@@ -121,7 +121,7 @@ def test_the_same_mix_without_login_exits_1_saying_the_page_redirected_to_the_lo
     assert done.returncode == 1
     (row,) = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert row["status"] == "failed" and "login" not in row
-    assert row["problem"] == "8 requests failed; 8 of them: redirected to the login page: add a `login:` block"
+    assert row["problem"] == "8 requests failed: redirected to the login page: add a `login:` block"
     assert "redirected to the login page" in done.stderr
     # Its status asks for exactly the redirect it gets (a 302, here to the login page): it counts as asked.
     assert [(e["path"], e["total_errors"]) for e in row["by_request"]] == [

@@ -50,6 +50,12 @@ def test_a_repeat_row_holds_its_runs_and_their_median() -> None:
         ({"status": "great"}, "row 1: status: expected one of completed, failed, boot_failed, interrupted"),
         ({"schema_version": SCHEMA_VERSION + 1}, f"row 1: schema_version {SCHEMA_VERSION + 1} is not one"),
         ({"runs": "none"}, "row 1: runs: expected a list of rows"),
+        ({"schema_version": 0}, "row 1: schema_version 0 is not one this djload reads (1 to"),
+        ({"mean_latency_ms": float("nan")}, "row 1: mean_latency_ms: nan is not a number djload writes"),
+        ({"effective_rps": float("inf")}, "row 1: effective_rps: inf is not a number djload writes"),
+        ({"total_time_s": -1.5}, "row 1: total_time_s: -1.5 is a negative time"),
+        ({"by_request": [{"p50_ms": float("-inf")}]}, "row 1: by_request: item 1: p50_ms: -inf is not a number"),
+        ({"expected": {"total_time_s": -2}}, "row 1: expected: total_time_s: -2 is a negative time"),
     ],
 )
 def test_a_malformed_row_is_one_clear_line(tmp_path: Path, change: dict[str, object], message: str) -> None:

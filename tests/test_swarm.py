@@ -71,8 +71,12 @@ def _interrupt(process: subprocess.Popen[bytes]) -> int:
     return process.wait(timeout=30)
 
 
-def test_external_workers_and_a_running_site(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
-    """The shape of `docker compose up`: a site served apart, workers apart, two scenarios in a row."""
+def test_external_workers_and_a_running_site(
+    scenario_file: ScenarioFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape of `docker compose up`: a site served apart, workers apart, two scenarios in a row; the
+    control token shared through the environment, as compose shares it."""
+    monkeypatch.setenv("DJLOAD_CONTROL_TOKEN", "shared-by-both-sides")
     scenario_file("first")
     scenarios = scenario_file("second", swarm={"users": 4, "requests_per_user": 3}).parent
     port, control, master = free_port(), free_port(), f"127.0.0.1:{free_port()}"

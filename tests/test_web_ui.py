@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -141,6 +142,44 @@ def test_a_busy_web_port_or_a_remote_web_host_is_refused_before_anything_starts(
     done = djload("ui", path, "--web-host", "0.0.0.0", "--out", tmp_path / "out")
     assert done.returncode == 2 and "not a loopback address" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _post_swarm(url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    form = urllib.parse.urlencode({"user_count": 1, "spawn_rate": 1}).encode()
+    request = urllib.request.Request(url + "swarm", data=form, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(json.load(response))
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(json.load(refused))
+
+
+def test_a_post_from_another_origin_is_refused(scenario_file: ScenarioFactory, tmp_path: Path) -> None:
+    """As Django's CSRF check: an Origin (else a Referer) that is not the UI's own address is a 403, and a
+    Host the UI does not listen as (a rebound DNS name) is too; no swarm starts."""
+    with djload_ui(scenario_file(), tmp_path / "ui") as url:
+        own = url.rstrip("/")
+        port = urllib.parse.urlsplit(url).port
+        for headers in (
+            {"Origin": "http://evil.example"},
+            {"Origin": "null"},  # a sandboxed frame or a file:// page
+            {"Origin": own.replace("127.0.0.1", "localhost")},  # another origin of the same machine
+            {"Origin": own.replace("http:", "https:")},
+            {"Referer": "http://evil.example/page.html"},
+            {"Referer": "http://evil.example/page.html", "Origin": "http://evil.example"},
+            {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"},  # DNS rebinding
+            {"Host": f"127.0.0.1:{(port or 0) + 1}", "Origin": f"http://127.0.0.1:{(port or 0) + 1}"},
+        ):
+            status, body = _post_swarm(url, headers)
+            assert status == 403 and body["success"] is False and "refused" in body["message"], (headers, body)
+        assert state(url) == "ready"  # nothing started
+        # Its own page's form sends its own Origin (and Referer): the swarm starts.
+        status, body = _post_swarm(url, {"Origin": own, "Referer": url})
+        assert status == 200 and body["success"] is True, body
+        deadline = time.monotonic() + 30
+        while state(url) not in ("stopped", "ready") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert list((tmp_path / "ui").glob("run-*"))
 
 
 def test_a_session_without_a_run_saves_no_run(scenario_file: ScenarioFactory, tmp_path: Path) -> None:

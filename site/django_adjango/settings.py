@@ -3,7 +3,8 @@
 The server mode sets ``DJLOAD_SLEEP`` (seconds a sleeping view waits) and may set
 ``DJANGO_SECRET_KEY``; ``DJANGO_ALLOWED_HOSTS`` adds host names, e.g. compose service names.
 The database and upstream views read ``DJLOAD_DATABASE_URL`` (``sqlite:////abs/file.sqlite3`` or
-``postgresql://user:password@host:port/name``), ``DJLOAD_DATABASE_POOL`` (1: psycopg's connection pool),
+``postgresql://user:password@host:port/name``, or ``postgresql://user@/name?host=/socket/folder&port=N``
+for a server's Unix socket, as libpq writes it), ``DJLOAD_DATABASE_POOL`` (1: psycopg's connection pool),
 ``DJLOAD_CONN_MAX_AGE`` (Django's CONN_MAX_AGE) and ``DJLOAD_UPSTREAM_URL`` (the service they call).
 """
 
@@ -42,13 +43,14 @@ def _database(url: str, pool: bool, conn_max_age: int) -> dict[str, Any]:
             },
         }
     if parts.scheme in ("postgres", "postgresql"):
+        query = dict(urllib.parse.parse_qsl(parts.query))  # a socket: its folder is the host (libpq's rule)
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": urllib.parse.unquote(parts.path.lstrip("/")) or "postgres",
             "USER": urllib.parse.unquote(parts.username or ""),
             "PASSWORD": urllib.parse.unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
+            "HOST": query.get("host") or parts.hostname or "",
+            "PORT": query.get("port") or str(parts.port or ""),
             # Django refuses a pool together with persistent connections: the pool keeps them instead.
             "CONN_MAX_AGE": 0 if pool else conn_max_age,
             "OPTIONS": {"pool": True} if pool else {},

@@ -21,6 +21,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shop.middleware.ServedBy",
 ]
 # The signed-in pages (store/accounts.py): Django's own login form, its templates in store/templates.
 TEMPLATES = [
