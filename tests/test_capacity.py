@@ -96,6 +96,7 @@ def test_three_modes_searched_on_real_servers_find_their_physical_capacity(tmp_p
         row = rows[name]
         assert low <= row["capacity_rps"] <= high, (name, row["capacity_steps"])
         assert row["capacity_limited_by"] in ("slo", "max_rate", "generator")
+        assert 5 <= row["server_memory_mib"] <= 4000  # the server's memory, as in every row
         steps = row["capacity_steps"]
         assert len(steps) >= 3
         assert set(steps[0]) >= {"offered_rps", "achieved_rps", "p50_ms", "p99_ms", "errors", "generator_late_ms",
